@@ -1,0 +1,148 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/result.h"
+#include "model/pod.h"
+
+namespace podagent::runtime {
+
+using base::ContainerId;
+using base::PodUid;
+using base::SandboxId;
+using model::WallTime;
+
+template <typename T>
+using Task = boost::asio::awaitable<T>;
+
+// What a sandbox (the pod's infra container) is created from.
+struct SandboxConfig {
+  PodUid pod_uid;
+  std::string pod_name;
+  std::string pod_namespace;
+  uint32_t attempt = 0;  // how many sandboxes this pod had before
+  // The whole pod, for what a backend needs of it (hostname, host
+  // namespaces, DNS, ports, runtime class, labels). Never null.
+  std::shared_ptr<const model::Pod> pod;
+  bool operator==(const SandboxConfig&) const = default;
+};
+
+enum class ContainerKind { Init, Sidecar, App, Ephemeral };
+
+struct ContainerConfig {
+  model::Container spec;
+  ContainerKind kind = ContainerKind::App;
+  uint32_t attempt = 0;      // the container's restart count at creation
+  std::string spec_hash;     // hash of `spec`; a change means a new container
+  std::shared_ptr<const model::Pod> pod;  // never null
+};
+
+enum class SandboxState { Ready, NotReady };
+
+struct SandboxStatus {
+  SandboxId id;
+  PodUid pod_uid;
+  std::string pod_name;
+  std::string pod_namespace;
+  uint32_t attempt = 0;
+  SandboxState state = SandboxState::Ready;
+  WallTime created_at{};
+  std::vector<std::string> ips;
+  bool operator==(const SandboxStatus&) const = default;
+};
+
+enum class ContainerState { Created, Running, Exited, Unknown };
+
+struct ContainerStatus {
+  ContainerId id;
+  SandboxId sandbox_id;
+  PodUid pod_uid;
+  std::string name;
+  ContainerKind kind = ContainerKind::App;
+  uint32_t attempt = 0;
+  std::string spec_hash;
+  ContainerState state = ContainerState::Created;
+  int32_t exit_code = 0;
+  // For Exited: "Completed", "Error", "OOMKilled", "StartError", ... as the
+  // kubelet reports them; empty lets the caller derive it from exit_code.
+  std::string reason;
+  std::string message;
+  std::string image;
+  std::string image_id;
+  WallTime created_at{};
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> finished_at;
+  bool operator==(const ContainerStatus&) const = default;
+};
+
+struct ExecResult {
+  int32_t exit_code = 0;
+  std::string stdout_text;
+  std::string stderr_text;
+  bool timed_out = false;
+};
+
+// A change of a container's state, pushed by the backend as it happens.
+struct ContainerEvent {
+  enum class Type { Created, Started, Exited, Removed };
+  Type type = Type::Exited;
+  ContainerId container_id;
+  SandboxId sandbox_id;
+  PodUid pod_uid;
+};
+
+// A sandbox that stopped (its infra process died or it was stopped).
+struct SandboxEvent {
+  SandboxId sandbox_id;
+  PodUid pod_uid;
+};
+
+// The container runtime as the pod workers see it: CRI-shaped, so that each
+// backend (oci, cri, fake) is a thin adapter.
+//
+// Every call is made from the agent's io_context thread and completes there;
+// a backend that blocks (forks a tool, mounts) runs that work elsewhere and
+// resumes on the caller's executor. Calls on unknown ids fail with an Error;
+// stopping something already stopped succeeds.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  virtual Task<base::Result<SandboxId>> run_sandbox(const SandboxConfig& config) = 0;
+  // Stops every container of the sandbox, then the sandbox itself.
+  virtual Task<base::Status> stop_sandbox(const SandboxId& id) = 0;
+  virtual Task<base::Status> remove_sandbox(const SandboxId& id) = 0;
+
+  virtual Task<base::Result<ContainerId>> create_container(const SandboxId& sandbox,
+                                                           const ContainerConfig& config) = 0;
+  virtual Task<base::Status> start_container(const ContainerId& id) = 0;
+  // SIGTERM, then SIGKILL once `grace` has passed. Completes when it exited.
+  virtual Task<base::Status> stop_container(const ContainerId& id, std::chrono::milliseconds grace) = 0;
+  virtual Task<base::Status> remove_container(const ContainerId& id) = 0;
+
+  virtual Task<base::Result<std::vector<SandboxStatus>>> list_sandboxes() = 0;
+  virtual Task<base::Result<std::vector<ContainerStatus>>> list_containers() = 0;
+  virtual Task<base::Result<ContainerStatus>> container_status(const ContainerId& id) = 0;
+
+  // Runs `command` in the container; kills it at `timeout`.
+  virtual Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
+                                              std::chrono::milliseconds timeout) = 0;
+
+  // Registers the receiver of events. Called once, before any other call;
+  // handlers run on the agent's io_context thread.
+  using ContainerEventHandler = std::function<void(const ContainerEvent&)>;
+  using SandboxEventHandler = std::function<void(const SandboxEvent&)>;
+  virtual void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) = 0;
+};
+
+}  // namespace podagent::runtime
