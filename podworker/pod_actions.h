@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/backoff.h"
+#include "base/clock.h"
+#include "model/pod.h"
+#include "podworker/probe_state.h"
+#include "podworker/spec_hash.h"
+#include "runtime/runtime.h"
+
+namespace podagent::podworker {
+
+using base::SteadyTime;
+using runtime::ContainerKind;
+
+// What the runtime holds of one pod: every sandbox and container with the
+// pod's UID, in any state.
+struct ObservedPod {
+  std::vector<runtime::SandboxStatus> sandboxes;
+  std::vector<runtime::ContainerStatus> containers;
+  bool operator==(const ObservedPod&) const = default;
+};
+
+// Probe results by container name; a container without an entry has no
+// result yet.
+using ProbeStates = std::map<std::string, ProbeState, std::less<>>;
+
+// Everything the planner looks at. References are borrowed for the call.
+struct PlanInput {
+  const model::Pod& pod;             // defaulted and valid, with metadata.uid
+  const PodSpecHashes& hashes;       // hash_pod_containers(pod)
+  const ObservedPod& observed;
+  const ProbeStates& probes;
+  // Container instances whose liveness probe failed: killed, then restarted
+  // per restartPolicy.
+  std::span<const base::ContainerId> liveness_failed;
+  const base::Backoff& backoff;      // read only: restart_allowed_at
+  SteadyTime now;
+  // The pod's start plus activeDeadlineSeconds, when it has one.
+  std::optional<SteadyTime> active_deadline;
+};
+
+struct ContainerStart {
+  ContainerKind kind = ContainerKind::App;  // Init, Sidecar or App
+  size_t index = 0;    // into spec.init_containers (Init, Sidecar) or spec.containers (App)
+  std::string name;
+  uint32_t attempt = 0;  // the restart count: 1 + the highest attempt seen, 0 for the first
+  bool operator==(const ContainerStart&) const = default;
+};
+
+struct ContainerKill {
+  base::ContainerId id;
+  std::string name;
+  ContainerKind kind = ContainerKind::App;
+  std::string reason;   // SpecChanged, Unhealthy, SandboxChanged, NotInSpec, Unknown, Terminating
+  std::string message;
+  bool operator==(const ContainerKill&) const = default;
+};
+
+// A container that must restart but waits for its CrashLoopBackOff.
+struct BackoffHold {
+  std::string name;
+  ContainerKind kind = ContainerKind::App;
+  SteadyTime until;
+  bool operator==(const BackoffHold&) const = default;
+};
+
+enum class PodOutcome {
+  Progressing,       // keep syncing
+  Completed,         // every app container is done for good: stop the rest
+  Failed,            // a regular init container failed under Never
+  DeadlineExceeded,  // activeDeadlineSeconds passed
+};
+
+// One step towards the desired state, executed in this order: kill, stop
+// sandboxes, remove containers, remove sandboxes, create the sandbox, start
+// (in the listed order).
+struct PodActions {
+  // Every container of the pod is being killed because its sandbox is gone
+  // (kill lists them); the containers restart from the first init container.
+  bool kill_pod = false;
+  bool create_sandbox = false;
+  uint32_t sandbox_attempt = 0;            // for create_sandbox
+  std::optional<base::SandboxId> sandbox;  // the sandbox to start in, unless create_sandbox
+  std::vector<base::SandboxId> stop_sandboxes;
+  std::vector<base::SandboxId> remove_sandboxes;
+  std::vector<ContainerKill> kill;
+  std::vector<base::ContainerId> remove;  // garbage: older exited instances
+  std::vector<ContainerStart> start;
+  std::vector<BackoffHold> held;
+  // The earliest time at which the plan may change by time alone (a
+  // backoff ending, the active deadline).
+  std::optional<SteadyTime> next_wakeup;
+  PodOutcome outcome = PodOutcome::Progressing;
+  std::string reason;   // of the outcome, for status
+  std::string message;
+  // Termination only: nothing of the pod runs any more.
+  bool all_stopped = false;
+  bool operator==(const PodActions&) const = default;
+};
+
+// The next step of a live pod towards its spec. Pure.
+//
+// Rules (kubelet's, with podagent's backoff): sandbox first, a new one (and
+// every init container again) when none is Ready; regular init containers
+// one at a time, in order, each to exit 0; sidecars in init order, done once
+// running (and started, with a startup probe), always restarted; app
+// containers all at once after initialization, restarted per restartPolicy;
+// every restart waits for the container's backoff; a changed spec hash
+// kills and restarts a running container.
+PodActions compute_pod_actions(const PlanInput& in);
+
+// The next step of stopping a pod: first every app (and regular init)
+// container, then the sidecars one at a time in reverse init order, then
+// the sandbox; all_stopped once nothing runs. Pure; `in.backoff` and
+// probes are not used.
+PodActions compute_termination_actions(const PlanInput& in);
+
+// True when a container that exited with `exit_code` is restarted under the
+// pod's `restart_policy` (Always, OnFailure, Never).
+bool should_restart(std::string_view restart_policy, int32_t exit_code);
+
+// True when the exit of `c` (an instance of a container of `pod`) will be
+// followed by a restart, so that it counts as a failure for its backoff.
+bool exit_counts_for_backoff(const model::Pod& pod, const runtime::ContainerStatus& c);
+
+}  // namespace podagent::podworker

@@ -1,0 +1,418 @@
+#include "podworker/pod_workers.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <algorithm>
+
+#include "podworker/backoff_overrides.h"
+#include "podworker/pod_status_builder.h"
+#include "podworker/pod_sync.h"
+
+namespace podagent::podworker {
+namespace asio = boost::asio;
+using lifecycle::State;
+
+namespace {
+
+// A sync that acted is followed at once by another, to see the effect. A
+// runtime that reports success but never changes what it lists would make
+// that a hot loop; past this many in a row at one instant, the worker waits
+// `retry_after` instead.
+constexpr int kMaxImmediateResyncs = 32;
+
+// One desired update with what is derived from it once: the container
+// hashes and the pod's backoff options. Shared with in-flight syncs, so
+// that a newer update never changes the pod under a running sync.
+struct Desired {
+  model::Pod pod;
+  PodSpecHashes hashes;
+  std::optional<base::Backoff::Options> backoff;
+};
+
+const std::string* hash_of(const Desired& d, std::string_view name) {
+  for (size_t i = 0; i < d.pod.spec.init_containers.size(); ++i)
+    if (d.pod.spec.init_containers[i].name == name) return &d.hashes.init[i];
+  for (size_t i = 0; i < d.pod.spec.containers.size(); ++i)
+    if (d.pod.spec.containers[i].name == name) return &d.hashes.app[i];
+  return nullptr;
+}
+
+bool is_newest_of_its_name(const ObservedPod& observed, const runtime::ContainerStatus& c) {
+  return std::none_of(observed.containers.begin(), observed.containers.end(),
+                      [&](const runtime::ContainerStatus& o) { return o.name == c.name && o.attempt > c.attempt; });
+}
+
+}  // namespace
+
+struct PodWorkers::Worker {
+  base::PodUid uid;
+  std::shared_ptr<const Desired> desired;
+  State state = lifecycle::Pending{};
+  std::optional<PodFailure> failure;  // rejection or deadline: forces Failed
+  bool rejected = false;
+  std::unique_ptr<base::Timer> timer;
+  bool dirty = true;        // sync again without waiting
+  bool abort_sync = false;  // the in-flight sync stops at its next step
+  std::optional<base::SteadyTime> wakeup;
+  model::PodStatus status;
+  bool published = false;
+  ProbeStates probes;
+  std::vector<base::ContainerId> liveness_failed;
+  std::vector<base::ContainerId> recorded;  // exits already counted in the backoff
+  WaitingReasons waiting;
+  // Stops in flight in the current sync, and the deadline they were given.
+  std::vector<base::ContainerId> stopping;
+  std::optional<base::SteadyTime> stopping_deadline;
+  // Syncs in a row that acted at one instant (see after_action).
+  base::SteadyTime acted_at{};
+  int acted_streak = 0;
+
+  std::shared_ptr<const model::Pod> pod() const { return {desired, &desired->pod}; }
+};
+
+PodWorkers::PodWorkers(runtime::Runtime& runtime, base::Clock& clock, asio::any_io_executor executor, Options options)
+    : runtime_(runtime),
+      clock_(clock),
+      executor_(std::move(executor)),
+      options_(std::move(options)),
+      backoff_(options_.backoff),
+      alive_(std::make_shared<bool>(true)) {
+  if (options_.subscribe_events) {
+    runtime_.set_event_handlers([this](const runtime::ContainerEvent& e) { handle_container_event(e); },
+                                [this](const runtime::SandboxEvent& e) { handle_sandbox_event(e); });
+  }
+}
+
+PodWorkers::~PodWorkers() { *alive_ = false; }
+
+PodWorkers::Worker* PodWorkers::find(const base::PodUid& uid) const {
+  auto it = workers_.find(uid);
+  return it == workers_.end() ? nullptr : it->second.get();
+}
+
+void PodWorkers::wake(Worker& w) {
+  w.dirty = true;
+  w.timer->cancel();
+}
+
+void PodWorkers::apply(Worker& w, const lifecycle::Event& event) {
+  w.state = lifecycle::next(w.state, event, clock_.now());
+}
+
+void PodWorkers::update(model::Pod desired) {
+  base::PodUid uid(desired.metadata.uid);
+  if (finished_.contains(uid)) return;
+  auto d = std::make_shared<Desired>();
+  d->hashes = hash_pod_containers(desired);
+  // A malformed annotation leaves the node's backoff in force; validation
+  // of the manifest is where it is reported.
+  if (auto overrides = backoff_overrides(desired, options_.backoff)) d->backoff = *overrides;
+  d->pod = std::move(desired);
+  if (Worker* w = find(uid)) {
+    w->desired = std::move(d);
+    apply(*w, lifecycle::Update{});
+    wake(*w);
+    return;
+  }
+  auto w = std::make_unique<Worker>();
+  w->uid = uid;
+  w->desired = std::move(d);
+  w->timer = clock_.make_timer(executor_);
+  Worker& ref = *w;
+  workers_.emplace(uid, std::move(w));
+  asio::co_spawn(executor_, run(ref, alive_), asio::detached);
+}
+
+void PodWorkers::remove(const base::PodUid& uid, std::optional<base::Duration> grace) {
+  Worker* w = find(uid);
+  if (!w) return;
+  apply(*w, lifecycle::Delete{grace.value_or(pod_grace(w->desired->pod))});
+  const auto* terminating = std::get_if<lifecycle::Terminating>(&w->state);
+  if (terminating && !w->stopping.empty() && w->stopping_deadline && terminating->deadline < *w->stopping_deadline) {
+    hurry(*w, terminating->deadline);
+  }
+  w->abort_sync = true;
+  wake(*w);
+}
+
+// A stop in flight keeps the grace it was given; when a delete shortens the
+// grace, the same containers are stopped again with what is left of the
+// shorter one, so that SIGKILL comes at the new deadline. The only runtime
+// calls made outside a pod's sync: they can only make a stop come sooner.
+void PodWorkers::hurry(Worker& w, base::SteadyTime deadline) {
+  w.stopping_deadline = deadline;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(std::max(deadline - clock_.now(), base::Duration::zero()));
+  for (const auto& id : w.stopping) {
+    asio::co_spawn(
+        executor_,
+        [&runtime = runtime_, id, left]() -> asio::awaitable<void> {
+          base::Status st = co_await runtime.stop_container(id, left);
+          (void)st;  // the worker's own sync sees the outcome
+        },
+        asio::detached);
+  }
+}
+
+void PodWorkers::sync_all() {
+  backoff_.gc(clock_.now());
+  for (auto& [uid, w] : workers_) wake(*w);
+}
+
+void PodWorkers::stop() {
+  stopping_ = true;
+  for (auto& [uid, w] : workers_) {
+    w->abort_sync = true;
+    wake(*w);
+  }
+}
+
+void PodWorkers::set_probe_state(const base::PodUid& uid, const std::string& container, ProbeState state) {
+  Worker* w = find(uid);
+  if (!w) return;
+  auto [it, added] = w->probes.try_emplace(container, state);
+  if (!added && it->second == state) return;
+  it->second = state;
+  wake(*w);
+}
+
+void PodWorkers::set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id) {
+  Worker* w = find(uid);
+  if (!w || std::find(w->liveness_failed.begin(), w->liveness_failed.end(), id) != w->liveness_failed.end()) return;
+  w->liveness_failed.push_back(id);
+  wake(*w);
+}
+
+void PodWorkers::handle_container_event(const runtime::ContainerEvent& event) {
+  if (Worker* w = find(event.pod_uid)) wake(*w);
+}
+
+void PodWorkers::handle_sandbox_event(const runtime::SandboxEvent& event) {
+  if (Worker* w = find(event.pod_uid)) wake(*w);
+}
+
+std::optional<model::PodStatus> PodWorkers::status(const base::PodUid& uid) const {
+  Worker* w = find(uid);
+  if (!w || !w->published) return std::nullopt;
+  return w->status;
+}
+
+std::optional<State> PodWorkers::state(const base::PodUid& uid) const {
+  if (Worker* w = find(uid)) return w->state;
+  if (finished_.contains(uid)) return lifecycle::Finished{};
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------ the loop
+
+runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
+  for (;;) {
+    if (!w.dirty) {
+      w.timer->expires_at(w.wakeup.value_or(base::SteadyTime::max()));
+      co_await w.timer->wait();
+      if (!*alive) co_return;
+    }
+    if (stopping_) co_return;
+    w.dirty = false;
+    w.abort_sync = false;
+    w.stopping.clear();
+    w.stopping_deadline.reset();
+    // A sync that starts Finished removes what is left; then the worker ends.
+    const bool finishing = std::holds_alternative<lifecycle::Finished>(w.state);
+    co_await sync(w, alive);
+    if (!*alive || stopping_) co_return;
+    if (finishing) break;
+  }
+  base::PodUid uid = w.uid;
+  finished_.insert(uid);
+  if (options_.admitter) options_.admitter->release(uid);
+  workers_.erase(uid);  // destroys w; nothing below may touch it
+}
+
+runtime::Task<base::Result<ObservedPod>> PodWorkers::list(const base::PodUid& uid) {
+  if (options_.list_pod) {
+    base::Result<ObservedPod> listed = co_await options_.list_pod(uid);
+    co_return listed;
+  }
+  runtime::Runtime& rt = runtime_;  // `this` may be gone after a co_await
+  base::Result<std::vector<runtime::SandboxStatus>> sandboxes = co_await rt.list_sandboxes();
+  if (!sandboxes) co_return sandboxes.error();
+  base::Result<std::vector<runtime::ContainerStatus>> containers = co_await rt.list_containers();
+  if (!containers) co_return containers.error();
+  ObservedPod out;
+  for (auto& s : *sandboxes)
+    if (s.pod_uid == uid) out.sandboxes.push_back(std::move(s));
+  for (auto& c : *containers)
+    if (c.pod_uid == uid) out.containers.push_back(std::move(c));
+  co_return out;
+}
+
+runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& alive) {
+  ++syncs_;
+  base::Result<ObservedPod> listed = co_await list(w.uid);
+  if (!*alive || stopping_) co_return;
+  if (!listed) {
+    w.wakeup = clock_.now() + options_.retry_after;
+    co_return;
+  }
+  const ObservedPod& observed = *listed;
+  if (std::holds_alternative<lifecycle::Pending>(w.state)) admit(w);
+  if (std::holds_alternative<lifecycle::Running>(w.state)) {
+    record_failures(w, observed);
+    co_await sync_live(w, observed, alive);
+  } else if (std::holds_alternative<lifecycle::Terminating>(w.state)) {
+    co_await sync_terminating(w, observed, alive);
+  } else if (std::holds_alternative<lifecycle::Terminated>(w.state)) {
+    w.wakeup.reset();
+    if (options_.admitter) options_.admitter->release(w.uid);
+    publish(w, observed, nullptr);
+  } else if (std::holds_alternative<lifecycle::Finished>(w.state)) {
+    SyncTarget target{runtime_, clock_, w.pod(), w.desired->hashes, [alive, this] { return *alive && !stopping_; },
+                      w.waiting};
+    SyncOutcome removed = co_await remove_everything(target, observed);
+    (void)removed;  // the worker ends either way; leftovers are the runtime's GC's
+  }
+}
+
+void PodWorkers::admit(Worker& w) {
+  if (options_.admitter) {
+    AdmitResult r = options_.admitter->admit(w.desired->pod);
+    if (!r.admitted) {
+      w.rejected = true;
+      w.failure = rejection_failure(r.reason, r.message);
+      apply(w, lifecycle::Rejected{r.reason, r.message});
+      w.dirty = true;  // publish the rejection
+      return;
+    }
+  }
+  apply(w, lifecycle::Admitted{});
+}
+
+void PodWorkers::record_failures(Worker& w, const ObservedPod& observed) {
+  auto observed_with = [&](const base::ContainerId& id, bool running_only) {
+    return std::any_of(observed.containers.begin(), observed.containers.end(), [&](const runtime::ContainerStatus& c) {
+      return c.id == id && (!running_only || c.state == runtime::ContainerState::Running);
+    });
+  };
+  std::erase_if(w.recorded, [&](const base::ContainerId& id) { return !observed_with(id, false); });
+  std::erase_if(w.liveness_failed, [&](const base::ContainerId& id) { return !observed_with(id, true); });
+  const Desired& d = *w.desired;
+  for (const auto& c : observed.containers) {
+    if (!exit_counts_for_backoff(d.pod, c)) continue;
+    const std::string* hash = hash_of(d, c.name);
+    // An instance killed for its old spec is no failure of the new one.
+    if (!hash || c.spec_hash != *hash || !is_newest_of_its_name(observed, c)) continue;
+    if (std::find(w.recorded.begin(), w.recorded.end(), c.id) != w.recorded.end()) continue;
+    backoff_.record_failure(base::Backoff::make_key(d.pod.metadata.uid, c.name, *hash), clock_.now(), d.backoff);
+    w.recorded.push_back(c.id);
+  }
+}
+
+runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed,
+                                          const std::shared_ptr<bool>& alive) {
+  std::shared_ptr<const Desired> d = w.desired;
+  const model::Pod& pod = d->pod;
+  const auto now = clock_.now();
+  std::optional<base::SteadyTime> deadline;
+  if (pod.spec.active_deadline_seconds) {
+    deadline = std::get<lifecycle::Running>(w.state).started_at + std::chrono::seconds(*pod.spec.active_deadline_seconds);
+  }
+  PodActions plan = compute_pod_actions(
+      PlanInput{pod, d->hashes, observed, w.probes, w.liveness_failed, backoff_, now, deadline});
+  publish(w, observed, &plan);
+  switch (plan.outcome) {
+    case PodOutcome::Progressing:
+      break;
+    case PodOutcome::DeadlineExceeded:
+      w.failure = deadline_exceeded_failure();
+      apply(w, lifecycle::DeadlineExceeded{pod_grace(pod)});
+      w.dirty = true;
+      co_return;
+    case PodOutcome::Completed:
+    case PodOutcome::Failed:
+      apply(w, lifecycle::Completed{pod_grace(pod), plan.reason, plan.message});
+      w.dirty = true;
+      co_return;
+  }
+  SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
+                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping};
+  const auto kill_deadline = now + pod_grace(pod);
+  w.stopping_deadline = kill_deadline;
+  SyncOutcome result = co_await execute_plan(target, plan, kill_deadline);
+  if (!*alive) co_return;
+  w.wakeup = plan.next_wakeup;
+  if (result.failed) {
+    auto retry = clock_.now() + options_.retry_after;
+    if (!w.wakeup || retry < *w.wakeup) w.wakeup = retry;
+  } else if (result.acted) {
+    after_action(w);  // list again to see (and report) the effect
+  }
+}
+
+void PodWorkers::after_action(Worker& w) {
+  const auto now = clock_.now();
+  w.acted_streak = now == w.acted_at ? w.acted_streak + 1 : 0;
+  w.acted_at = now;
+  if (w.acted_streak < kMaxImmediateResyncs) {
+    w.dirty = true;
+    return;
+  }
+  auto retry = now + options_.retry_after;
+  if (!w.wakeup || retry < *w.wakeup) w.wakeup = retry;
+}
+
+runtime::Task<void> PodWorkers::sync_terminating(Worker& w, const ObservedPod& observed,
+                                                 const std::shared_ptr<bool>& alive) {
+  std::shared_ptr<const Desired> d = w.desired;
+  const auto deadline = std::get<lifecycle::Terminating>(w.state).deadline;
+  PodActions plan = compute_termination_actions(
+      PlanInput{d->pod, d->hashes, observed, w.probes, w.liveness_failed, backoff_, clock_.now(), std::nullopt});
+  if (plan.all_stopped) {
+    apply(w, lifecycle::RuntimeStopped{});
+    publish(w, observed, nullptr);
+    w.dirty = true;
+    co_return;
+  }
+  publish(w, observed, nullptr);
+  SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
+                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping};
+  w.stopping_deadline = deadline;
+  SyncOutcome result = co_await execute_plan(target, plan, deadline);
+  if (!*alive) co_return;
+  if (result.failed) {
+    w.wakeup = clock_.now() + options_.retry_after;
+  } else {
+    w.wakeup.reset();
+    after_action(w);
+  }
+}
+
+void PodWorkers::publish(Worker& w, const ObservedPod& observed, const PodActions* plan) {
+  const Desired& d = *w.desired;
+  const auto now = clock_.now();
+  const auto wall_now = clock_.wall_now();
+  CrashLoopBackOffs backoffs;
+  if (plan) {
+    for (const auto& h : plan->held) {
+      const std::string* hash = hash_of(d, h.name);
+      auto key = base::Backoff::make_key(d.pod.metadata.uid, h.name, hash ? *hash : "");
+      backoffs[h.name] = CrashLoopBackOff{
+          wall_now + std::chrono::duration_cast<model::WallTime::duration>(h.until - now), backoff_.current_delay(key)};
+    }
+  }
+  PodLifecycle lc = PodLifecycle::Active;
+  if (std::holds_alternative<lifecycle::Terminating>(w.state)) lc = PodLifecycle::Terminating;
+  if (std::holds_alternative<lifecycle::Terminated>(w.state) || std::holds_alternative<lifecycle::Finished>(w.state)) {
+    lc = w.rejected ? PodLifecycle::Rejected : PodLifecycle::Terminated;
+  }
+  StatusInput in{d.pod,          w.status,  observed.sandboxes, observed.containers, &w.probes,
+                 &backoffs,      &w.waiting, lc,                w.failure,           options_.host_ip,
+                 "podagent",     wall_now};
+  model::PodStatus status = build_pod_status(in);
+  if (w.published && status == w.status) return;
+  w.status = std::move(status);
+  w.published = true;
+  if (options_.on_status) options_.on_status(w.uid, w.status);
+}
+
+}  // namespace podagent::podworker

@@ -1,0 +1,132 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/backoff.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "model/pod.h"
+#include "podworker/admission.h"
+#include "podworker/lifecycle.h"
+#include "podworker/pod_actions.h"
+#include "runtime/runtime.h"
+
+namespace podagent::podworker {
+
+// One worker per pod UID, each a single coroutine that syncs its pod:
+//
+//   for (;;) { wait until dirty or next_wakeup; list the pod in the runtime;
+//              plan (compute_pod_actions / compute_termination_actions);
+//              execute; build the status; publish it if it changed }
+//
+// So two syncs of one pod never overlap; an update, delete, probe result or
+// runtime event only marks the pod dirty and wakes its coroutine, and the
+// next sync uses the newest desired pod (the latest update wins). A delete
+// also makes an in-flight sync stop at its next runtime call, then the pod
+// terminates: app containers, sidecars in reverse order, the sandbox; then
+// its objects are removed and its worker dropped, its UID remembered so
+// that it never starts again. Grace periods only shrink.
+//
+// Lives on one io_context thread (the executor's); every method must be
+// called there. No locks. Destroying PodWorkers abandons the coroutines
+// (they end without touching it when next resumed); call stop() and let
+// the io_context run first for a clean end.
+class PodWorkers {
+ public:
+  using StatusSink = std::function<void(const base::PodUid&, const model::PodStatus&)>;
+  using PodLister = std::function<runtime::Task<base::Result<ObservedPod>>(const base::PodUid&)>;
+
+  struct Options {
+    base::Backoff::Options backoff;
+    std::string node_name;
+    std::string host_ip;
+    // Called with a pod's status whenever it changes.
+    StatusSink on_status;
+    // Asked before a UID first starts; a refused pod is Failed for good.
+    // Not owned; may be null (everything admitted).
+    Admitter* admitter = nullptr;
+    // Lists one pod's objects. Default: list_sandboxes and list_containers
+    // filtered by UID, which costs O(all pods) per sync; backends with a
+    // per-pod index should pass theirs.
+    PodLister list_pod;
+    // Registers handle_*_event with the runtime's set_event_handlers.
+    bool subscribe_events = true;
+    // How long a sync waits before retrying after a runtime error.
+    base::Duration retry_after = std::chrono::seconds(1);
+  };
+
+  PodWorkers(runtime::Runtime& runtime, base::Clock& clock, boost::asio::any_io_executor executor,
+             Options options);
+  ~PodWorkers();
+  PodWorkers(const PodWorkers&) = delete;
+  PodWorkers& operator=(const PodWorkers&) = delete;
+
+  // Adds the pod (by metadata.uid), or replaces the desired spec of its
+  // worker. Ignored for a UID that terminated (it never starts again).
+  // REQUIRES: `desired` is defaulted and valid, with a uid.
+  void update(model::Pod desired);
+  // Deletes the pod: terminates it within `grace` (the pod's own grace
+  // period when nullopt); a shorter grace than one already given shortens
+  // it, a longer one is ignored. Unknown UIDs are ignored.
+  void remove(const base::PodUid& uid, std::optional<base::Duration> grace = std::nullopt);
+  // Marks every pod dirty (the periodic reconcile) and forgets stale
+  // backoff entries.
+  void sync_all();
+  // Ends every worker's coroutine at its next step, leaving the runtime as
+  // it is (containers keep running across an agent restart).
+  void stop();
+
+  // Probe results for the current instance of `container`.
+  void set_probe_state(const base::PodUid& uid, const std::string& container, ProbeState state);
+  // The instance's liveness probe failed: it is killed and restarted per
+  // restartPolicy.
+  void set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id);
+
+  void handle_container_event(const runtime::ContainerEvent& event);
+  void handle_sandbox_event(const runtime::SandboxEvent& event);
+
+  // The last status built; nullopt for unknown or finished UIDs.
+  std::optional<model::PodStatus> status(const base::PodUid& uid) const;
+  std::optional<lifecycle::State> state(const base::PodUid& uid) const;
+  // Pods with a worker (not finished).
+  size_t pod_count() const { return workers_.size(); }
+  bool is_finished(const base::PodUid& uid) const { return finished_.contains(uid); }
+  const base::Backoff& backoff() const { return backoff_; }
+  // Syncs run so far, for tests and benchmarks.
+  uint64_t sync_count() const { return syncs_; }
+
+ private:
+  struct Worker;
+
+  Worker* find(const base::PodUid& uid) const;
+  void wake(Worker& w);
+  runtime::Task<void> run(Worker& w, std::shared_ptr<bool> alive);
+  runtime::Task<void> sync(Worker& w, const std::shared_ptr<bool>& alive);
+  runtime::Task<void> sync_live(Worker& w, const ObservedPod& observed, const std::shared_ptr<bool>& alive);
+  runtime::Task<void> sync_terminating(Worker& w, const ObservedPod& observed, const std::shared_ptr<bool>& alive);
+  runtime::Task<base::Result<ObservedPod>> list(const base::PodUid& uid);
+  void record_failures(Worker& w, const ObservedPod& observed);
+  void admit(Worker& w);
+  void publish(Worker& w, const ObservedPod& observed, const PodActions* plan);
+  void apply(Worker& w, const lifecycle::Event& event);
+  void hurry(Worker& w, base::SteadyTime deadline);
+  void after_action(Worker& w);
+
+  runtime::Runtime& runtime_;
+  base::Clock& clock_;
+  boost::asio::any_io_executor executor_;
+  Options options_;
+  base::Backoff backoff_;
+  std::unordered_map<base::PodUid, std::unique_ptr<Worker>> workers_;
+  std::unordered_set<base::PodUid> finished_;
+  std::shared_ptr<bool> alive_;
+  bool stopping_ = false;
+  uint64_t syncs_ = 0;
+};
+
+}  // namespace podagent::podworker
