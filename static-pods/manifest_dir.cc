@@ -1,0 +1,128 @@
+#include "static-pods/manifest_dir.h"
+
+#include <set>
+#include <utility>
+
+#include "model/pod_codec.h"
+#include "static-pods/static_pod_naming.h"
+
+namespace podagent::static_pods {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string at(const std::string& where, const std::string& text) {
+  return where.empty() ? text : where + ": " + text;
+}
+
+// A decoding error of the text as a whole has no field; say just the rest.
+std::string text_of(const model::FieldError& e) {
+  std::string text = e.to_string();
+  if (e.field.empty() && text.starts_with(": ")) text.erase(0, 2);
+  return text;
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+}  // namespace
+
+bool is_ignored_name(std::string_view name) {
+  if (name.empty() || name.front() == '.') return true;
+  if (name == "4913") return true;
+  if (name.size() >= 2 && name.front() == '#' && name.back() == '#') return true;
+  for (std::string_view suffix : {"~", ".swp", ".swx", ".swo", ".tmp"}) {
+    if (ends_with(name, suffix)) return true;
+  }
+  return false;
+}
+
+ManifestDir::ManifestDir(ManifestDirOptions options) : options_(std::move(options)) {}
+
+void ManifestDir::replace_all(const std::vector<FileRead>& files) {
+  std::set<std::string> present;
+  for (const FileRead& file : files) {
+    if (is_ignored_name(file.name)) continue;
+    present.insert(file.name);
+    read_into(files_[file.name], file);
+  }
+  std::erase_if(files_, [&](const auto& entry) { return !present.contains(entry.first); });
+  rebuild();
+}
+
+void ManifestDir::update(const FileRead& file) {
+  if (is_ignored_name(file.name)) return;
+  read_into(files_[file.name], file);
+  rebuild();
+}
+
+void ManifestDir::remove(const std::string& name) {
+  if (files_.erase(name) > 0) rebuild();
+}
+
+void ManifestDir::read_into(FileState& state, const FileRead& file) const {
+  if (!file.content.ok()) {
+    // Read again when it comes back, even with the text parsed before.
+    state.parsed.reset();
+    state.problems = {file.content.error().to_string()};
+    return;
+  }
+  const std::string& text = *file.content;
+  if (state.parsed && *state.parsed == text) return;
+  state.parsed = text;
+  parse_into(state, file.name, text);
+}
+
+void ManifestDir::parse_into(FileState& state, const std::string& name,
+                             const std::string& text) const {
+  model::DecodeResult decoded = model::decode_pods(text, options_.limits);
+  std::vector<std::string> problems;
+  for (const model::FieldError& e : decoded.errors) problems.push_back(text_of(e));
+
+  std::vector<model::Pod> pods;
+  StaticPodContext context{options_.node_name, join_path(options_.path, name)};
+  for (model::DecodedPod& d : decoded.pods) {
+    model::FieldErrors errors = d.errors;
+    if (errors.empty()) errors = make_static_pod(d.pod, context);
+    for (const model::FieldError& e : errors) problems.push_back(at(d.where, text_of(e)));
+    pods.push_back(std::move(d.pod));
+  }
+  if (problems.empty() && pods.empty()) problems.push_back("the file holds no pod");
+
+  state.problems = std::move(problems);
+  if (state.problems.empty()) state.good = std::move(pods);
+}
+
+void ManifestDir::rebuild() {
+  ManifestSnapshot desired;
+  ManifestErrors errors;
+  std::map<std::pair<std::string, std::string>, std::string> owner;  // (ns, name) -> file
+  for (const auto& [name, state] : files_) {
+    std::vector<std::string> problems = state.problems;
+    for (const model::Pod& pod : state.good) {
+      auto key = std::make_pair(pod.metadata.namespace_, pod.metadata.name);
+      auto [it, inserted] = owner.emplace(key, name);
+      if (!inserted) {
+        model::FieldError dup =
+            model::FieldError::duplicate("metadata.name", model::quote(pod.metadata.name));
+        dup.detail = "namespace " + model::quote(pod.metadata.namespace_) +
+                     " already has it from file " + model::quote(it->second) + ", which wins";
+        problems.push_back(dup.to_string());
+        continue;
+      }
+      desired.pods[base::PodUid(pod.metadata.uid)] = DesiredPod{pod, name};
+    }
+    if (problems.empty()) continue;
+    auto before = errors_.find(name);
+    if (before == errors_.end() || before->second != problems) ++error_total_;
+    errors.emplace(name, std::move(problems));
+  }
+  desired_ = std::move(desired);
+  errors_ = std::move(errors);
+}
+
+}  // namespace podagent::static_pods

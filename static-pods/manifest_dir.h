@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "model/document.h"
+#include "model/pod.h"
+#include "static-pods/manifest_source.h"
+
+namespace podagent::static_pods {
+
+// True for names the source never reads: dotfiles (".web.yaml.swp",
+// ".#web.yaml") and editor leftovers: "*~", "*.swp", "*.swx", "*.swo",
+// "*.tmp", "#*#" (emacs auto-save) and "4913" (the file vim creates to
+// probe whether it may write the directory). Any other name is read, whatever
+// its extension, as the kubelet does.
+bool is_ignored_name(std::string_view name);
+
+// One directory entry as the watcher read it: its text, or why it could not
+// be read (the message ends up in errors()).
+struct FileRead {
+  std::string name;  // inside the directory, no slash
+  base::Result<std::string> content;
+};
+
+struct ManifestDirOptions {
+  std::string path;  // the directory as configured; part of each pod's UID
+  std::string node_name;
+  model::DocumentLimits limits;
+};
+
+// The pure model of a manifest directory: which files it holds, what each
+// last said when it was good, and what is wrong with each now. It decides the
+// desired pods; it does no I/O (the DirWatcher feeds it).
+//
+// Rules, after the kubelet's file source:
+//   - a file is good when every pod in it decodes and validates; then its
+//     pods are its desired pods (all of them, for a List or "---" documents);
+//   - a file whose new text is bad, or that cannot be read, keeps the pods of
+//     its last good text, and its problems are listed in errors() until it is
+//     good again or removed; a file that was never good yields no pods;
+//   - removing a file removes its pods;
+//   - two pods with the same namespace and name: the one from the first file
+//     by name (or first in its file) wins, the other is dropped and reported
+//     as an error of the file that holds it.
+// Not thread-safe; owned by one thread.
+class ManifestDir {
+ public:
+  explicit ManifestDir(ManifestDirOptions options);
+
+  // A full listing: `files` are all the entries worth reading (ignored names
+  // are skipped here too); files known before and absent now are removed.
+  void replace_all(const std::vector<FileRead>& files);
+  // One file read again (created, written, moved in, attributes changed).
+  void update(const FileRead& file);
+  // One file gone (deleted, moved out, no longer a regular file).
+  void remove(const std::string& name);
+
+  // The desired pods of all files, by UID.
+  const ManifestSnapshot& desired() const { return desired_; }
+  const ManifestErrors& errors() const { return errors_; }
+  // Incremented each time a file's problem list becomes non-empty or changes.
+  uint64_t error_total() const { return error_total_; }
+
+ private:
+  struct FileState {
+    std::optional<std::string> parsed;  // the text last parsed, to skip identical re-reads
+    std::vector<model::Pod> good;       // the pods of the last good text
+    std::vector<std::string> problems;  // of the latest read
+  };
+
+  void read_into(FileState& state, const FileRead& file) const;
+  void parse_into(FileState& state, const std::string& name, const std::string& text) const;
+  void rebuild();
+
+  ManifestDirOptions options_;
+  std::map<std::string, FileState> files_;  // by name: the kubelet's order
+  ManifestSnapshot desired_;
+  ManifestErrors errors_;
+  uint64_t error_total_ = 0;
+};
+
+}  // namespace podagent::static_pods
