@@ -8,6 +8,12 @@
 // every collection before descending into it, refusing that event bounds the
 // recursion at max_depth.
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
 #include <cstdint>
 #include <istream>
 #include <optional>
@@ -19,13 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
-
 #include "model/document.h"
+#include "model/field_error.h"
 
 namespace podagent::model {
 
@@ -44,6 +45,13 @@ std::string format_error(int line, int column, const std::string& message) {
   std::string out = "line " + std::to_string(line);
   if (column > 0) out += ", column " + std::to_string(column);
   return out + ": " + message;
+}
+
+// A key as error messages show it: quoted, and cut short when long.
+std::string shown(std::string_view key) {
+  constexpr size_t kMax = 64;
+  if (key.size() <= kMax) return quote(key);
+  return quote(key.substr(0, kMax)) + "...";
 }
 
 std::string too_deep(size_t max_depth) {
@@ -209,8 +217,8 @@ class TreeBuilder : public YAML::EventHandler {
     YAML::anchor_t anchor = YAML::NullAnchor;
     YAML::Mark mark;
     Shape shape{1, 1};
-    std::optional<std::string> key;          // maps: the key awaiting its value
-    std::unordered_set<std::string> keys;    // maps: for duplicate detection
+    std::optional<std::string> key;        // maps: the key awaiting its value
+    std::unordered_set<std::string> keys;  // maps: for duplicate detection
   };
   struct Anchored {
     Node node;
@@ -259,7 +267,7 @@ class TreeBuilder : public YAML::EventHandler {
     if (!parent.key) {
       if (!node.is_scalar() && !node.is_null()) fail(mark, "a map key must be a scalar");
       std::string key = node.is_null() ? "null" : std::move(node.text);
-      if (!parent.keys.insert(key).second) fail(mark, "duplicate map key \"" + key + "\"");
+      if (!parent.keys.insert(key).second) fail(mark, "duplicate map key " + shown(key));
       parent.key = std::move(key);
       return;
     }
@@ -414,7 +422,7 @@ class NestingScan {
   }
 
   size_t max_depth_;
-  std::vector<size_t> levels_;    // indentation of the open block levels
+  std::vector<size_t> levels_;     // indentation of the open block levels
   std::optional<size_t> pending_;  // this line's indentation, until an indicator confirms it
   size_t extra_ = 0;               // further levels opened on this line
   std::optional<size_t> block_scalar_indent_;

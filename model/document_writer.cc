@@ -44,13 +44,27 @@ void append_quoted(std::string& out, std::string_view s, bool yaml) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || (yaml && c == 0x7f))
             append_hex(out, "\\u", c, 4);
@@ -67,7 +81,8 @@ void append_quoted(std::string& out, std::string_view s, bool yaml) {
       ++i;
       continue;
     }
-    bool escape = yaml && ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff);
+    bool escape =
+        yaml && ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff);
     if (escape)
       append_hex(out, "\\u", cp, 4);
     else
@@ -129,8 +144,12 @@ void write_json(const Node& node, bool pretty, int indent, std::string& out) {
     out.append(static_cast<size_t>(level) * 2, ' ');
   };
   switch (node.kind) {
-    case Node::Kind::Null: out += "null"; return;
-    case Node::Kind::Bool: out += node.text.starts_with('t') || node.text.starts_with('T') ? "true" : "false"; return;
+    case Node::Kind::Null:
+      out += "null";
+      return;
+    case Node::Kind::Bool:
+      out += node.text.starts_with('t') || node.text.starts_with('T') ? "true" : "false";
+      return;
     case Node::Kind::Int:
     case Node::Kind::Float:
       if (auto number = json_number(node)) {
@@ -139,7 +158,9 @@ void write_json(const Node& node, bool pretty, int indent, std::string& out) {
       }
       append_quoted(out, node.text, false);
       return;
-    case Node::Kind::String: append_quoted(out, node.text, false); return;
+    case Node::Kind::String:
+      append_quoted(out, node.text, false);
+      return;
     case Node::Kind::Sequence:
       if (node.items.empty()) {
         out += "[]";
@@ -178,8 +199,9 @@ void write_json(const Node& node, bool pretty, int indent, std::string& out) {
 
 bool plain_yaml11_special(std::string_view s) {
   // Words YAML 1.1 readers (go-yaml v2, behind kubectl) take for booleans.
-  static constexpr std::string_view kWords[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no",
-                                                "No", "NO", "on", "On", "ON", "off", "Off", "OFF"};
+  static constexpr std::string_view kWords[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
+                                                "N",  "no",  "No",  "NO",  "on",  "On",
+                                                "ON", "off", "Off", "OFF"};
   for (auto w : kWords)
     if (s == w) return true;
   // Base-60 numbers ("1:30") and "_" separators are numbers there too.
@@ -224,13 +246,23 @@ void append_yaml_string(std::string& out, std::string_view s) {
 
 void append_yaml_scalar(std::string& out, const Node& node) {
   switch (node.kind) {
-    case Node::Kind::Null: out += "null"; return;
+    case Node::Kind::Null:
+      out += "null";
+      return;
     case Node::Kind::Bool:
     case Node::Kind::Int:
-    case Node::Kind::Float: out += node.text; return;
-    case Node::Kind::String: append_yaml_string(out, node.text); return;
-    case Node::Kind::Sequence: out += "[]"; return;  // only ever empty here
-    case Node::Kind::Map: out += "{}"; return;
+    case Node::Kind::Float:
+      out += node.text;
+      return;
+    case Node::Kind::String:
+      append_yaml_string(out, node.text);
+      return;
+    case Node::Kind::Sequence:
+      out += "[]";
+      return;  // only ever empty here
+    case Node::Kind::Map:
+      out += "{}";
+      return;
   }
 }
 

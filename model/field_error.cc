@@ -11,16 +11,26 @@ namespace {
 // The words Kubernetes' field.ErrorType.String() gives each type.
 const char* type_text(FieldError::Type type) {
   switch (type) {
-    case FieldError::Type::Required: return "Required value";
-    case FieldError::Type::Invalid: return "Invalid value";
-    case FieldError::Type::Duplicate: return "Duplicate value";
-    case FieldError::Type::NotFound: return "Not found";
-    case FieldError::Type::NotSupported: return "Unsupported value";
-    case FieldError::Type::Forbidden: return "Forbidden";
-    case FieldError::Type::TooLong: return "Too long";
-    case FieldError::Type::TooMany: return "Too many";
-    case FieldError::Type::TypeInvalid: return "Invalid value";
-    case FieldError::Type::Unknown: return "unknown field";
+    case FieldError::Type::Required:
+      return "Required value";
+    case FieldError::Type::Invalid:
+      return "Invalid value";
+    case FieldError::Type::Duplicate:
+      return "Duplicate value";
+    case FieldError::Type::NotFound:
+      return "Not found";
+    case FieldError::Type::NotSupported:
+      return "Unsupported value";
+    case FieldError::Type::Forbidden:
+      return "Forbidden";
+    case FieldError::Type::TooLong:
+      return "Too long";
+    case FieldError::Type::TooMany:
+      return "Too many";
+    case FieldError::Type::TypeInvalid:
+      return "Invalid value";
+    case FieldError::Type::Unknown:
+      return "unknown field";
   }
   return "Invalid value";
 }
@@ -68,15 +78,33 @@ std::string quote(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\a':
+          out += "\\a";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\v':
+          out += "\\v";
+          break;
         default:
           if (c < 0x20 || c == 0x7f)
             append_hex(out, "\\x", c, 2);
@@ -106,6 +134,9 @@ std::string quote(std::string_view s) {
 std::string FieldError::to_string() const {
   // kubectl's warning for a field the schema does not know.
   if (type == Type::Unknown) return "unknown field " + quote(field);
+  // An error of the text as a whole (a syntax error, a limit) has no field
+  // at fault: its detail says everything.
+  if (field.empty() && !detail.empty()) return detail;
   std::string out = field + ": " + type_text(type);
   if (!omits_value(type) && !value.empty()) out += ": " + value;
   if (!detail.empty()) out += ": " + detail;

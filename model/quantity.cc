@@ -22,8 +22,18 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_suffix_char(char c) {
   switch (c) {
-    case 'e': case 'E': case 'i': case 'n': case 'u': case 'm':
-    case 'k': case 'K': case 'M': case 'G': case 'T': case 'P':
+    case 'e':
+    case 'E':
+    case 'i':
+    case 'n':
+    case 'u':
+    case 'm':
+    case 'k':
+    case 'K':
+    case 'M':
+    case 'G':
+    case 'T':
+    case 'P':
       return true;
     default:
       return false;

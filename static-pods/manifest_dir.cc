@@ -17,13 +17,6 @@ std::string at(const std::string& where, const std::string& text) {
   return where.empty() ? text : where + ": " + text;
 }
 
-// A decoding error of the text as a whole has no field; say just the rest.
-std::string text_of(const model::FieldError& e) {
-  std::string text = e.to_string();
-  if (e.field.empty() && text.starts_with(": ")) text.erase(0, 2);
-  return text;
-}
-
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
   return dir.back() == '/' ? dir + name : dir + "/" + name;
@@ -81,14 +74,14 @@ void ManifestDir::parse_into(FileState& state, const std::string& name,
                              const std::string& text) const {
   model::DecodeResult decoded = model::decode_pods(text, options_.limits);
   std::vector<std::string> problems;
-  for (const model::FieldError& e : decoded.errors) problems.push_back(text_of(e));
+  for (const model::FieldError& e : decoded.errors) problems.push_back(e.to_string());
 
   std::vector<model::Pod> pods;
   StaticPodContext context{options_.node_name, join_path(options_.path, name)};
   for (model::DecodedPod& d : decoded.pods) {
     model::FieldErrors errors = d.errors;
     if (errors.empty()) errors = make_static_pod(d.pod, context);
-    for (const model::FieldError& e : errors) problems.push_back(at(d.where, text_of(e)));
+    for (const model::FieldError& e : errors) problems.push_back(at(d.where, e.to_string()));
     pods.push_back(std::move(d.pod));
   }
   if (problems.empty() && pods.empty()) problems.push_back("the file holds no pod");

@@ -60,16 +60,15 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ScalarTest,
     ::testing::Values(
         Scalar{"", K::Null, ""}, Scalar{"null", K::Null, ""}, Scalar{"Null", K::Null, ""},
-        Scalar{"NULL", K::Null, ""}, Scalar{"~", K::Null, ""},
-        Scalar{"true", K::Bool, "true"}, Scalar{"True", K::Bool, "True"},
-        Scalar{"TRUE", K::Bool, "TRUE"}, Scalar{"false", K::Bool, "false"},
-        Scalar{"False", K::Bool, "False"}, Scalar{"FALSE", K::Bool, "FALSE"},
-        Scalar{"123", K::Int, "123"}, Scalar{"-5", K::Int, "-5"}, Scalar{"+7", K::Int, "+7"},
-        Scalar{"0", K::Int, "0"}, Scalar{"0o17", K::Int, "0o17"}, Scalar{"0x1F", K::Int, "0x1F"},
-        Scalar{"1.5", K::Float, "1.5"}, Scalar{".5", K::Float, ".5"}, Scalar{"5.", K::Float, "5."},
-        Scalar{"1e3", K::Float, "1e3"}, Scalar{"-1.5E-2", K::Float, "-1.5E-2"},
-        Scalar{".inf", K::Float, ".inf"}, Scalar{"-.Inf", K::Float, "-.Inf"},
-        Scalar{".nan", K::Float, ".nan"},
+        Scalar{"NULL", K::Null, ""}, Scalar{"~", K::Null, ""}, Scalar{"true", K::Bool, "true"},
+        Scalar{"True", K::Bool, "True"}, Scalar{"TRUE", K::Bool, "TRUE"},
+        Scalar{"false", K::Bool, "false"}, Scalar{"False", K::Bool, "False"},
+        Scalar{"FALSE", K::Bool, "FALSE"}, Scalar{"123", K::Int, "123"}, Scalar{"-5", K::Int, "-5"},
+        Scalar{"+7", K::Int, "+7"}, Scalar{"0", K::Int, "0"}, Scalar{"0o17", K::Int, "0o17"},
+        Scalar{"0x1F", K::Int, "0x1F"}, Scalar{"1.5", K::Float, "1.5"},
+        Scalar{".5", K::Float, ".5"}, Scalar{"5.", K::Float, "5."}, Scalar{"1e3", K::Float, "1e3"},
+        Scalar{"-1.5E-2", K::Float, "-1.5E-2"}, Scalar{".inf", K::Float, ".inf"},
+        Scalar{"-.Inf", K::Float, "-.Inf"}, Scalar{".nan", K::Float, ".nan"},
         // YAML 1.1 words are plain strings under the 1.2 core schema.
         Scalar{"yes", K::String, "yes"}, Scalar{"off", K::String, "off"},
         Scalar{"tRUE", K::String, "tRUE"}, Scalar{"nULL", K::String, "nULL"},
@@ -111,6 +110,11 @@ TEST(DocumentTest, DuplicateKeysAreRefusedWithTheirLine) {
   EXPECT_THAT(parse_error("{\"a\": 1, \"a\": 2}"), HasSubstr("duplicate map key \"a\""));
   // "1" and 1 are the same key once keys are text.
   EXPECT_THAT(parse_error("1: a\n\"1\": b\n"), HasSubstr("duplicate map key \"1\""));
+  EXPECT_EQ(parse_error("\"a\\tb\": 1\n\"a\\tb\": 2\n"),
+            "line 2, column 1: duplicate map key \"a\\tb\"");
+  std::string long_key(100, 'k');
+  EXPECT_EQ(parse_error(long_key + ": 1\n" + long_key + ": 2\n"),
+            "line 2, column 1: duplicate map key \"" + std::string(64, 'k') + "\"...");
 }
 
 TEST(DocumentTest, CollectionKeysAreRefused) {
@@ -233,7 +237,8 @@ TEST(DocumentLimitsTest, DepthAtTheLimitIsAccepted) {
 }
 
 TEST(DocumentLimitsTest, DeepFlowNestingIsRefusedNotOverflowed) {
-  EXPECT_EQ(parse_error(std::string(100000, '[')), "line 1, column 65: nesting deeper than 64 levels");
+  EXPECT_EQ(parse_error(std::string(100000, '[')),
+            "line 1, column 65: nesting deeper than 64 levels");
   EXPECT_THAT(parse_error(std::string(100000, '{')), HasSubstr("nesting deeper than 64 levels"));
   std::string mixed;
   for (int i = 0; i < 50000; ++i) mixed += "{a: [";
@@ -285,7 +290,8 @@ TEST(DocumentLimitsTest, TooManyNodes) {
 }
 
 TEST(DocumentLimitsTest, AliasBombIsRefusedBeforeExpansion) {
-  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string bomb =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   for (char c = 'b'; c <= 'z'; ++c) {
     std::string prev(1, static_cast<char>(c - 1));
     bomb += std::string(1, c) + ": &" + c + " [";
@@ -308,7 +314,8 @@ TEST(DocumentLimitsTest, TooManyDocuments) {
   DocumentLimits limits;
   limits.max_documents = 2;
   EXPECT_TRUE(parse_documents("a: 1\n---\nb: 2\n", limits).ok());
-  EXPECT_THAT(parse_error("a: 1\n---\nb: 2\n---\nc: 3\n", limits), HasSubstr("more than 2 documents"));
+  EXPECT_THAT(parse_error("a: 1\n---\nb: 2\n---\nc: 3\n", limits),
+              HasSubstr("more than 2 documents"));
   // Empty documents count too: they cost work all the same.
   EXPECT_THAT(parse_error(std::string(10, '-') + "\n---\n---\n---\n", limits),
               HasSubstr("more than 2 documents"));
@@ -328,12 +335,30 @@ Node sample_tree() {
   Node& c = containers.push(Node::map());
   c.set("name", Node::string("app"));
   Node& args = c.set("args", Node::sequence());
-  for (const char* s :
-       {"true", "123", "", "null", "~", "a: b", "- x", "#c", "x #c", " lead", "trail ",
-        "multi\nline", "tab\there", "caf\xc3\xa9", "1.5", "0x10", "0o7", "yes", "No", "[x]",
-        "{y}", "*z", "&w", "!t", "%p", "@q", "`r", "'s", "\"t", "1e3", ".inf", ".5", "...",
-        "---", "key:", "1:30", "<<", "a'b", "plain text", "ctl\x01", "q\"uote\\", "-", "?",
-        ":", "C:\\dir", "http://x:80/y", "-1"})
+  for (const char* s : {"true",       "123",
+                        "",           "null",
+                        "~",          "a: b",
+                        "- x",        "#c",
+                        "x #c",       " lead",
+                        "trail ",     "multi\nline",
+                        "tab\there",  "caf\xc3\xa9",
+                        "1.5",        "0x10",
+                        "0o7",        "yes",
+                        "No",         "[x]",
+                        "{y}",        "*z",
+                        "&w",         "!t",
+                        "%p",         "@q",
+                        "`r",         "'s",
+                        "\"t",        "1e3",
+                        ".inf",       ".5",
+                        "...",        "---",
+                        "key:",       "1:30",
+                        "<<",         "a'b",
+                        "plain text", "ctl\x01",
+                        "q\"uote\\",  "-",
+                        "?",          ":",
+                        "C:\\dir",    "http://x:80/y",
+                        "-1"})
     args.push(Node::string(s));
   c.set("empty", Node::sequence());
   c.set("port", Node::integer(-80));
@@ -356,7 +381,6 @@ Node sample_tree() {
 
   return root;
 }
-
 
 TEST(WriterTest, CompactJson) {
   Node root = Node::map();
@@ -382,8 +406,9 @@ TEST(WriterTest, PrettyJsonIndentsByTwo) {
 }
 
 TEST(WriterTest, JsonWritesYamlNumbersAsJsonNumbers) {
-  Node doc = parse_one("a: +1\nb: 0x1F\nc: .5\nd: .inf\ne: 007\nf: 0o17\ng: -1.5E+3\nh: 5.\n"
-                       "i: True\nj: -0\nk: 0xFFFFFFFFFFFFFFFFFF\n");
+  Node doc = parse_one(
+      "a: +1\nb: 0x1F\nc: .5\nd: .inf\ne: 007\nf: 0o17\ng: -1.5E+3\nh: 5.\n"
+      "i: True\nj: -0\nk: 0xFFFFFFFFFFFFFFFFFF\n");
   EXPECT_EQ(to_json(doc),
             "{\"a\":1,\"b\":31,\"c\":0.5,\"d\":\".inf\",\"e\":7,\"f\":15,\"g\":-1.5E+3,"
             "\"h\":5,\"i\":true,\"j\":-0,\"k\":\"0xFFFFFFFFFFFFFFFFFF\"}");

@@ -24,9 +24,9 @@ TEST(FieldErrorTest, FormatsEveryTypeAsKubernetes) {
             "consist of ...");
   EXPECT_EQ(FieldError::duplicate("spec.containers[1].name", quote("app")).to_string(),
             "spec.containers[1].name: Duplicate value: \"app\"");
-  EXPECT_EQ(FieldError::not_found("spec.containers[0].volumeMounts[0].name", quote("data"))
-                .to_string(),
-            "spec.containers[0].volumeMounts[0].name: Not found: \"data\"");
+  EXPECT_EQ(
+      FieldError::not_found("spec.containers[0].volumeMounts[0].name", quote("data")).to_string(),
+      "spec.containers[0].volumeMounts[0].name: Not found: \"data\"");
   EXPECT_EQ(FieldError::forbidden("spec.x", "detail").to_string(), "spec.x: Forbidden: detail");
   EXPECT_EQ(FieldError::type_invalid("spec.foo", quote("abc"), "expected integer").to_string(),
             "spec.foo: Invalid value: \"abc\": expected integer");
@@ -87,12 +87,23 @@ TEST(QuoteTest, EscapesAsGoPercentQ) {
   EXPECT_EQ(quote("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
             "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
   EXPECT_EQ(quote("\xff"), "\"\\xff\"");
-  EXPECT_EQ(quote("\xc3"), "\"\\xc3\"");           // truncated sequence
-  EXPECT_EQ(quote("\xc0\xaf"), "\"\\xc0\\xaf\"");   // overlong
+  EXPECT_EQ(quote("\xc3"), "\"\\xc3\"");                    // truncated sequence
+  EXPECT_EQ(quote("\xc0\xaf"), "\"\\xc0\\xaf\"");           // overlong
   EXPECT_EQ(quote("\xed\xa0\x80"), "\"\\xed\\xa0\\x80\"");  // surrogate
   // Non-printable code points use \u.
   EXPECT_EQ(quote("\xc2\x85"), "\"\\u0085\"");
   EXPECT_EQ(quote("\xe2\x80\xa8"), "\"\\u2028\"");
+}
+
+}  // namespace
+}  // namespace podagent::model
+
+namespace podagent::model {
+namespace {
+
+TEST(FieldErrorTest, AnErrorOfTheWholeTextIsJustItsDetail) {
+  FieldError e = FieldError::invalid("", "", "line 2, column 1: end of sequence flow not found");
+  EXPECT_EQ(e.to_string(), "line 2, column 1: end of sequence flow not found");
 }
 
 }  // namespace
