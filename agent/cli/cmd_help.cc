@@ -1,0 +1,39 @@
+#include <cstdio>
+
+#include "agent/cli/commands.h"
+
+#ifndef PODAGENT_VERSION
+#define PODAGENT_VERSION "unknown"
+#endif
+
+namespace podagent::cli {
+
+std::string_view version() { return PODAGENT_VERSION; }
+
+void print_usage(std::FILE* out) {
+  std::fputs(
+      "podagent runs Kubernetes Pod manifests on this node, without a control plane.\n"
+      "\n"
+      "Usage:\n"
+      "  podagent run [flags]                    run the agent (until SIGTERM or SIGINT)\n"
+      "  podagent validate [-o json|yaml] FILE...  check Pod manifests; '-' reads stdin\n"
+      "  podagent config [flags]                 print the effective configuration\n"
+      "  podagent version                        print the version\n"
+      "  podagent help                           print this text\n"
+      "\n"
+      "'podagent COMMAND --help' describes a command's flags. The configuration is\n"
+      "documented field by field in config/podagent.yaml.\n",
+      out);
+}
+
+int version_command(std::span<char* const> /*args*/) {
+  std::printf("podagent %.*s\n", static_cast<int>(version().size()), version().data());
+  return kExitOk;
+}
+
+int help_command(std::span<char* const> /*args*/) {
+  print_usage(stdout);
+  return kExitOk;
+}
+
+}  // namespace podagent::cli
