@@ -306,6 +306,8 @@ namespace {
 
 void Builder::build_containers() {
   const model::PodSpec& spec = in_.pod.spec;
+  init_.reserve(spec.init_containers.size());
+  app_.reserve(spec.containers.size());
   for (const auto& c : spec.init_containers) {
     init_.push_back(build_container(c, c.is_sidecar() ? Kind::Sidecar : Kind::Init,
                                     in_.previous.init_container_statuses, kPodInitializing));

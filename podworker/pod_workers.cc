@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -38,6 +40,53 @@ const std::string* hash_of(const Desired& d, std::string_view name) {
   return nullptr;
 }
 
+// The part of a listing that can change without a change of ids: each
+// object's state (runtime.h: an id's identity fields never change). What a
+// status was built from, kept compact so that a settled pod's sync can tell
+// cheaply that its status would come out the same.
+struct ObservedDigest {
+  struct Container {
+    base::ContainerId id;
+    runtime::ContainerState state;
+    int32_t exit_code;
+    std::string reason;
+    std::string message;
+    std::optional<model::WallTime> started_at;
+    std::optional<model::WallTime> finished_at;
+  };
+  struct Sandbox {
+    base::SandboxId id;
+    runtime::SandboxState state;
+    std::vector<std::string> ips;
+  };
+  std::vector<Sandbox> sandboxes;
+  std::vector<Container> containers;
+
+  explicit ObservedDigest(const ObservedPod& o) {
+    sandboxes.reserve(o.sandboxes.size());
+    for (const auto& s : o.sandboxes) sandboxes.push_back({s.id, s.state, s.ips});
+    containers.reserve(o.containers.size());
+    for (const auto& c : o.containers)
+      containers.push_back({c.id, c.state, c.exit_code, c.reason, c.message, c.started_at, c.finished_at});
+  }
+  bool matches(const ObservedPod& o) const {
+    auto same_sandbox = [](const Sandbox& d, const runtime::SandboxStatus& s) {
+      return d.id == s.id && d.state == s.state && d.ips == s.ips;
+    };
+    auto same_container = [](const Container& d, const runtime::ContainerStatus& c) {
+      return d.id == c.id && d.state == c.state && d.exit_code == c.exit_code && d.reason == c.reason &&
+             d.message == c.message && d.started_at == c.started_at && d.finished_at == c.finished_at;
+    };
+    return std::equal(sandboxes.begin(), sandboxes.end(), o.sandboxes.begin(), o.sandboxes.end(), same_sandbox) &&
+           std::equal(containers.begin(), containers.end(), o.containers.begin(), o.containers.end(), same_container);
+  }
+};
+
+bool nothing_to_do(const PodActions& plan) {
+  return !plan.create_sandbox && plan.kill.empty() && plan.stop_sandboxes.empty() && plan.remove.empty() &&
+         plan.remove_sandboxes.empty() && plan.start.empty();
+}
+
 bool is_newest_of_its_name(const ObservedPod& observed, const runtime::ContainerStatus& c) {
   return std::none_of(observed.containers.begin(), observed.containers.end(),
                       [&](const runtime::ContainerStatus& o) { return o.name == c.name && o.attempt > c.attempt; });
@@ -53,13 +102,20 @@ struct PodWorkers::Worker {
   bool rejected = false;
   std::unique_ptr<base::Timer> timer;
   bool dirty = true;        // sync again without waiting
+  bool syncing = false;     // a sync is in flight
   bool abort_sync = false;  // the in-flight sync stops at its next step
   std::optional<base::SteadyTime> wakeup;
   model::PodStatus status;
   bool published = false;
+  // What `status` was built from: the runtime's state, and whether any other
+  // input (spec, probes, waiting reasons, lifecycle, back-offs) may have
+  // changed since. A sync that finds both unchanged skips the rebuild.
+  std::optional<ObservedDigest> status_observed;
+  bool status_inputs_changed = true;
+  bool status_had_backoffs = false;
   ProbeStates probes;
   std::vector<base::ContainerId> liveness_failed;
-  std::vector<base::ContainerId> recorded;  // exits already counted in the backoff
+  std::vector<base::ContainerId> recorded;  // exits already judged for the backoff
   WaitingReasons waiting;
   // Stops in flight in the current sync, and the deadline they were given.
   std::vector<base::ContainerId> stopping;
@@ -98,6 +154,7 @@ void PodWorkers::wake(Worker& w) {
 
 void PodWorkers::apply(Worker& w, const lifecycle::Event& event) {
   w.state = lifecycle::next(w.state, event, clock_.now());
+  w.status_inputs_changed = true;
 }
 
 void PodWorkers::update(model::Pod desired) {
@@ -173,6 +230,7 @@ void PodWorkers::set_probe_state(const base::PodUid& uid, const std::string& con
   auto [it, added] = w->probes.try_emplace(container, state);
   if (!added && it->second == state) return;
   it->second = state;
+  w->status_inputs_changed = true;
   wake(*w);
 }
 
@@ -197,6 +255,11 @@ std::optional<model::PodStatus> PodWorkers::status(const base::PodUid& uid) cons
   return w->status;
 }
 
+bool PodWorkers::idle(const base::PodUid& uid) const {
+  Worker* w = find(uid);
+  return w && !w->syncing && !w->dirty;
+}
+
 std::optional<State> PodWorkers::state(const base::PodUid& uid) const {
   if (Worker* w = find(uid)) return w->state;
   if (finished_.contains(uid)) return lifecycle::Finished{};
@@ -206,10 +269,16 @@ std::optional<State> PodWorkers::state(const base::PodUid& uid) const {
 // ------------------------------------------------------------------ the loop
 
 runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
-  for (;;) {
+  for (bool first = true;; first = false) {
     if (!w.dirty) {
       w.timer->expires_at(w.wakeup.value_or(base::SteadyTime::max()));
       co_await w.timer->wait();
+      if (!*alive) co_return;
+    } else if (!first) {
+      // Let the events already posted (often of this worker's own last
+      // actions) run first: they only mark the pod dirty, and one sync then
+      // sees them all instead of one sync each.
+      co_await asio::post(executor_, asio::use_awaitable);
       if (!*alive) co_return;
     }
     if (stopping_) co_return;
@@ -219,8 +288,10 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
     w.stopping_deadline.reset();
     // A sync that starts Finished removes what is left; then the worker ends.
     const bool finishing = std::holds_alternative<lifecycle::Finished>(w.state);
+    w.syncing = true;
     co_await sync(w, alive);
     if (!*alive || stopping_) co_return;
+    w.syncing = false;
     if (finishing) break;
   }
   base::PodUid uid = w.uid;
@@ -230,21 +301,9 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
 }
 
 runtime::Task<base::Result<ObservedPod>> PodWorkers::list(const base::PodUid& uid) {
-  if (options_.list_pod) {
-    base::Result<ObservedPod> listed = co_await options_.list_pod(uid);
-    co_return listed;
-  }
-  runtime::Runtime& rt = runtime_;  // `this` may be gone after a co_await
-  base::Result<std::vector<runtime::SandboxStatus>> sandboxes = co_await rt.list_sandboxes();
-  if (!sandboxes) co_return sandboxes.error();
-  base::Result<std::vector<runtime::ContainerStatus>> containers = co_await rt.list_containers();
-  if (!containers) co_return containers.error();
-  ObservedPod out;
-  for (auto& s : *sandboxes)
-    if (s.pod_uid == uid) out.sandboxes.push_back(std::move(s));
-  for (auto& c : *containers)
-    if (c.pod_uid == uid) out.containers.push_back(std::move(c));
-  co_return out;
+  base::Result<runtime::PodRuntimeState> listed = co_await runtime_.list_pod(uid);
+  if (!listed) co_return listed.error();
+  co_return ObservedPod{std::move(listed->sandboxes), std::move(listed->containers)};
 }
 
 runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& alive) {
@@ -298,13 +357,14 @@ void PodWorkers::record_failures(Worker& w, const ObservedPod& observed) {
   std::erase_if(w.liveness_failed, [&](const base::ContainerId& id) { return !observed_with(id, true); });
   const Desired& d = *w.desired;
   for (const auto& c : observed.containers) {
+    if (c.state != runtime::ContainerState::Exited) continue;
+    if (std::find(w.recorded.begin(), w.recorded.end(), c.id) != w.recorded.end()) continue;
+    w.recorded.push_back(c.id);  // each exit is judged once, when first seen
     if (!exit_counts_for_backoff(d.pod, c)) continue;
     const std::string* hash = hash_of(d, c.name);
     // An instance killed for its old spec is no failure of the new one.
     if (!hash || c.spec_hash != *hash || !is_newest_of_its_name(observed, c)) continue;
-    if (std::find(w.recorded.begin(), w.recorded.end(), c.id) != w.recorded.end()) continue;
     backoff_.record_failure(base::Backoff::make_key(d.pod.metadata.uid, c.name, *hash), clock_.now(), d.backoff);
-    w.recorded.push_back(c.id);
   }
 }
 
@@ -334,12 +394,17 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
       w.dirty = true;
       co_return;
   }
+  if (nothing_to_do(plan)) {  // the common case of a settled pod
+    w.wakeup = plan.next_wakeup;
+    co_return;
+  }
   SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
                     [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping};
   const auto kill_deadline = now + pod_grace(pod);
   w.stopping_deadline = kill_deadline;
   SyncOutcome result = co_await execute_plan(target, plan, kill_deadline);
   if (!*alive) co_return;
+  w.status_inputs_changed = true;  // waiting reasons may have changed
   w.wakeup = plan.next_wakeup;
   if (result.failed) {
     auto retry = clock_.now() + options_.retry_after;
@@ -379,6 +444,7 @@ runtime::Task<void> PodWorkers::sync_terminating(Worker& w, const ObservedPod& o
   w.stopping_deadline = deadline;
   SyncOutcome result = co_await execute_plan(target, plan, deadline);
   if (!*alive) co_return;
+  w.status_inputs_changed = true;
   if (result.failed) {
     w.wakeup = clock_.now() + options_.retry_after;
   } else {
@@ -388,6 +454,14 @@ runtime::Task<void> PodWorkers::sync_terminating(Worker& w, const ObservedPod& o
 }
 
 void PodWorkers::publish(Worker& w, const ObservedPod& observed, const PodActions* plan) {
+  const bool has_backoffs = plan && !plan->held.empty();
+  if (w.published && !w.status_inputs_changed && !has_backoffs && !w.status_had_backoffs && w.status_observed &&
+      w.status_observed->matches(observed)) {
+    return;  // the same inputs build the same status
+  }
+  w.status_inputs_changed = false;
+  w.status_had_backoffs = has_backoffs;
+  w.status_observed.emplace(observed);
   const Desired& d = *w.desired;
   const auto now = clock_.now();
   const auto wall_now = clock_.wall_now();

@@ -39,7 +39,6 @@ namespace podagent::podworker {
 class PodWorkers {
  public:
   using StatusSink = std::function<void(const base::PodUid&, const model::PodStatus&)>;
-  using PodLister = std::function<runtime::Task<base::Result<ObservedPod>>(const base::PodUid&)>;
 
   struct Options {
     base::Backoff::Options backoff;
@@ -50,10 +49,6 @@ class PodWorkers {
     // Asked before a UID first starts; a refused pod is Failed for good.
     // Not owned; may be null (everything admitted).
     Admitter* admitter = nullptr;
-    // Lists one pod's objects. Default: list_sandboxes and list_containers
-    // filtered by UID, which costs O(all pods) per sync; backends with a
-    // per-pod index should pass theirs.
-    PodLister list_pod;
     // Registers handle_*_event with the runtime's set_event_handlers.
     bool subscribe_events = true;
     // How long a sync waits before retrying after a runtime error.
@@ -93,6 +88,10 @@ class PodWorkers {
   // The last status built; nullopt for unknown or finished UIDs.
   std::optional<model::PodStatus> status(const base::PodUid& uid) const;
   std::optional<lifecycle::State> state(const base::PodUid& uid) const;
+  // True when the pod's worker waits for work: no sync in flight and none
+  // due at once (false for unknown UIDs). Its status then reflects the
+  // runtime as last listed.
+  bool idle(const base::PodUid& uid) const;
   // Pods with a worker (not finished).
   size_t pod_count() const { return workers_.size(); }
   bool is_finished(const base::PodUid& uid) const { return finished_.contains(uid); }

@@ -49,6 +49,7 @@ struct ContainerConfig {
 
 enum class SandboxState { Ready, NotReady };
 
+// An id names one sandbox for good: only state and ips ever change.
 struct SandboxStatus {
   SandboxId id;
   PodUid pod_uid;
@@ -63,6 +64,8 @@ struct SandboxStatus {
 
 enum class ContainerState { Created, Running, Exited, Unknown };
 
+// An id names one container for good: of its status, only state,
+// exit_code, reason, message, started_at and finished_at ever change.
 struct ContainerStatus {
   ContainerId id;
   SandboxId sandbox_id;
@@ -107,6 +110,14 @@ struct SandboxEvent {
   PodUid pod_uid;
 };
 
+// The sandboxes and containers of one pod (every one with its UID, in any
+// state), in creation order.
+struct PodRuntimeState {
+  std::vector<SandboxStatus> sandboxes;
+  std::vector<ContainerStatus> containers;
+  bool operator==(const PodRuntimeState&) const = default;
+};
+
 // The container runtime as the pod workers see it: CRI-shaped, so that each
 // backend (oci, cri, fake) is a thin adapter.
 //
@@ -133,6 +144,10 @@ class Runtime {
   virtual Task<base::Result<std::vector<SandboxStatus>>> list_sandboxes() = 0;
   virtual Task<base::Result<std::vector<ContainerStatus>>> list_containers() = 0;
   virtual Task<base::Result<ContainerStatus>> container_status(const ContainerId& id) = 0;
+  // The sandboxes and containers of one pod: what a pod's sync looks at.
+  // The default filters list_sandboxes() and list_containers(), which costs
+  // O(all pods) per call; a backend with a per-pod index overrides it.
+  virtual Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod);
 
   // Runs `command` in the container; kills it at `timeout`.
   virtual Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,

@@ -22,21 +22,10 @@ using base::Status;
 using base::SteadyTime;
 
 std::string_view to_string(Op op) {
-  switch (op) {
-    case Op::RunSandbox: return "RunSandbox";
-    case Op::StopSandbox: return "StopSandbox";
-    case Op::RemoveSandbox: return "RemoveSandbox";
-    case Op::CreateContainer: return "CreateContainer";
-    case Op::StartContainer: return "StartContainer";
-    case Op::StopContainer: return "StopContainer";
-    case Op::RemoveContainer: return "RemoveContainer";
-    case Op::ListSandboxes: return "ListSandboxes";
-    case Op::ListContainers: return "ListContainers";
-    case Op::ContainerStatus: return "ContainerStatus";
-    case Op::Exec: return "Exec";
-    case Op::ListPod: return "ListPod";
-  }
-  return "?";
+  static constexpr std::array<std::string_view, static_cast<size_t>(Op::ListPod) + 1> kNames = {
+      "RunSandbox",     "StopSandbox",     "RemoveSandbox",  "CreateContainer", "StartContainer", "StopContainer",
+      "RemoveContainer", "ListSandboxes", "ListContainers", "ContainerStatus", "Exec",           "ListPod"};
+  return kNames.at(static_cast<size_t>(op));
 }
 
 namespace {
@@ -71,10 +60,13 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
     int32_t exit_code = 0;
     std::string reason;
   };
+  // Records point at each other (map nodes never move), so that listing a
+  // pod costs no lookups beyond its own.
+  struct ContainerRec;
   struct SandboxRec {
     SandboxStatus status;
     uint64_t seq = 0;
-    std::vector<ContainerId> containers;  // creation order
+    std::vector<ContainerRec*> containers;  // creation order
   };
   struct ContainerRec {
     ContainerStatus status;
@@ -145,7 +137,14 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   }
 
   // ---- events ----
+  void observe(FakeChange::Kind kind, const SandboxStatus* sb, const ContainerStatus* c) {
+    if (observer_) observer_(FakeChange{kind, sb, c});
+  }
   void post_container_event(ContainerEvent::Type type, const ContainerStatus& c) {
+    using K = FakeChange::Kind;
+    constexpr std::array<K, 4> kinds = {K::ContainerCreated, K::ContainerStarted, K::ContainerExited,
+                                        K::ContainerRemoved};
+    observe(kinds[static_cast<size_t>(type)], nullptr, &c);
     if (!on_container_) return;
     ContainerEvent ev{type, c.id, c.sandbox_id, c.pod_uid};
     asio::post(executor_, [s = shared_from_this(), ev = std::move(ev)] {
@@ -153,6 +152,7 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
     });
   }
   void post_sandbox_event(const SandboxStatus& sb) {
+    observe(FakeChange::Kind::SandboxNotReady, &sb, nullptr);
     if (!on_sandbox_) return;
     SandboxEvent ev{sb.id, sb.pod_uid};
     asio::post(executor_, [s = shared_from_this(), ev = std::move(ev)] {
@@ -186,25 +186,30 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
     ContainerRec& c = it->second;
     if (c.scheduled_exit) schedule_.erase(*c.scheduled_exit);
     for (base::Timer* waiter : c.exit_waiters) waiter->cancel();
-    if (post_event) post_container_event(ContainerEvent::Type::Removed, c.status);
-    if (SandboxRec* sb = find_sandbox(c.status.sandbox_id)) std::erase(sb->containers, id);
+    if (post_event) {
+      post_container_event(ContainerEvent::Type::Removed, c.status);
+    } else {
+      observe(FakeChange::Kind::ContainerRemoved, nullptr, &c.status);
+    }
+    if (SandboxRec* sb = find_sandbox(c.status.sandbox_id)) std::erase(sb->containers, &c);
     containers_.erase(it);
   }
   void erase_sandbox(const SandboxId& id, bool post_events) {
     SandboxRec* sb = find_sandbox(id);
     if (!sb) return;
-    for (const ContainerId& cid : std::vector<ContainerId>(sb->containers)) erase_container(cid, post_events);
+    for (ContainerRec* c : std::vector<ContainerRec*>(sb->containers)) erase_container(c->status.id, post_events);
+    observe(FakeChange::Kind::SandboxRemoved, &sb->status, nullptr);
     auto pod = pods_.find(sb->status.pod_uid);
     if (pod != pods_.end()) {
-      std::erase(pod->second, id);
+      std::erase(pod->second, sb);
       if (pod->second.empty()) pods_.erase(pod);
     }
     sandboxes_.erase(id);
   }
   // NotReady; running containers stopped (`kill`: 137) or SIGTERMed.
   void sandbox_down(SandboxRec& sb, bool kill) {
-    for (const ContainerId& cid : sb.containers) {
-      ContainerRec& c = containers_.at(cid);
+    for (ContainerRec* rec : sb.containers) {
+      ContainerRec& c = *rec;
       if (c.status.state != ContainerState::Running) continue;
       if (kill) {
         exit_container(c, kSigkill, "Error");
@@ -261,7 +266,7 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   uint64_t next_container_ = 1;
   std::unordered_map<SandboxId, SandboxRec> sandboxes_;
   std::unordered_map<ContainerId, ContainerRec> containers_;
-  std::unordered_map<PodUid, std::vector<SandboxId>> pods_;  // creation order
+  std::unordered_map<PodUid, std::vector<SandboxRec*>> pods_;  // creation order
   std::unordered_map<std::string, std::unique_ptr<FakeScript>> scripts_;
   std::unordered_map<std::string, std::unique_ptr<FakeScript>> pod_scripts_;  // "uid/name"
   std::map<ScheduleKey, ScheduledExit> schedule_;
@@ -276,6 +281,7 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   std::vector<FakeExec> execs_;
   ContainerEventHandler on_container_;
   SandboxEventHandler on_sandbox_;
+  Observer observer_;
 };
 
 FakeRuntime::FakeRuntime(base::Clock& clock, asio::any_io_executor executor)
@@ -300,17 +306,17 @@ Task<Result<SandboxId>> FakeRuntime::run_sandbox(const SandboxConfig& config) {
   SandboxId id("sandbox-" + std::to_string(n));
   State::SandboxRec rec;
   rec.seq = n;
-  SandboxStatus& st = rec.status;
-  st.id = id;
-  st.pod_uid = config.pod_uid;
-  st.pod_name = config.pod_name;
-  st.pod_namespace = config.pod_namespace;
-  st.attempt = config.attempt;
-  st.state = SandboxState::Ready;
-  st.created_at = s->clock_.wall_now();
-  st.ips = {sandbox_ip(n)};
-  s->sandboxes_.emplace(id, std::move(rec));
-  s->pods_[config.pod_uid].push_back(id);
+  rec.status = SandboxStatus{.id = id,
+                             .pod_uid = config.pod_uid,
+                             .pod_name = config.pod_name,
+                             .pod_namespace = config.pod_namespace,
+                             .attempt = config.attempt,
+                             .state = SandboxState::Ready,
+                             .created_at = s->clock_.wall_now(),
+                             .ips = {sandbox_ip(n)}};
+  auto [it, inserted] = s->sandboxes_.emplace(id, std::move(rec));
+  s->pods_[config.pod_uid].push_back(&it->second);
+  s->observe(FakeChange::Kind::SandboxReady, &it->second.status, nullptr);
   co_return id;
 }
 
@@ -356,12 +362,11 @@ Task<Result<ContainerId>> FakeRuntime::create_container(const SandboxId& sandbox
   st.kind = config.kind;
   st.attempt = config.attempt;
   st.spec_hash = config.spec_hash;
-  st.state = ContainerState::Created;
   st.image = config.spec.image;
   st.image_id = "fake://" + config.spec.image;
   st.created_at = s->clock_.wall_now();
-  sb->containers.push_back(id);
   auto [it, inserted] = s->containers_.emplace(id, std::move(rec));
+  sb->containers.push_back(&it->second);
   s->post_container_event(ContainerEvent::Type::Created, it->second.status);
   co_return id;
 }
@@ -430,32 +435,35 @@ Task<Status> FakeRuntime::remove_container(const ContainerId& id) {
   co_return Status::Ok();
 }
 
+namespace {
+
+// The statuses of `recs` (a map of records), in creation order.
+template <typename Status, typename Map>
+std::vector<Status> in_creation_order(const Map& recs) {
+  std::vector<const typename Map::mapped_type*> sorted;
+  sorted.reserve(recs.size());
+  for (const auto& [id, rec] : recs) sorted.push_back(&rec);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  std::vector<Status> out;
+  out.reserve(sorted.size());
+  for (const auto* rec : sorted) out.push_back(rec->status);
+  return out;
+}
+
+}  // namespace
+
 Task<Result<std::vector<SandboxStatus>>> FakeRuntime::list_sandboxes() {
   auto s = state_;
   auto [call, injected] = co_await s->enter(call_of(Op::ListSandboxes));
   if (injected) co_return std::move(*injected);
-  std::vector<const State::SandboxRec*> recs;
-  recs.reserve(s->sandboxes_.size());
-  for (const auto& [id, rec] : s->sandboxes_) recs.push_back(&rec);
-  std::sort(recs.begin(), recs.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  std::vector<SandboxStatus> out;
-  out.reserve(recs.size());
-  for (const auto* rec : recs) out.push_back(rec->status);
-  co_return out;
+  co_return in_creation_order<SandboxStatus>(s->sandboxes_);
 }
 
 Task<Result<std::vector<ContainerStatus>>> FakeRuntime::list_containers() {
   auto s = state_;
   auto [call, injected] = co_await s->enter(call_of(Op::ListContainers));
   if (injected) co_return std::move(*injected);
-  std::vector<const State::ContainerRec*> recs;
-  recs.reserve(s->containers_.size());
-  for (const auto& [id, rec] : s->containers_) recs.push_back(&rec);
-  std::sort(recs.begin(), recs.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  std::vector<ContainerStatus> out;
-  out.reserve(recs.size());
-  for (const auto* rec : recs) out.push_back(rec->status);
-  co_return out;
+  co_return in_creation_order<ContainerStatus>(s->containers_);
 }
 
 Task<Result<ContainerStatus>> FakeRuntime::container_status(const ContainerId& id) {
@@ -528,6 +536,8 @@ void FakeRuntime::fail_when(FailurePredicate predicate) { state_->predicate_ = s
 
 void FakeRuntime::set_latency(Op op, base::Duration d) { state_->latency_[static_cast<size_t>(op)] = d; }
 
+void FakeRuntime::set_observer(Observer observer) { state_->observer_ = std::move(observer); }
+
 // ---- things that happen ----
 
 Status FakeRuntime::kill_container(const ContainerId& id, int32_t exit_code, std::string reason) {
@@ -569,10 +579,13 @@ PodRuntimeState FakeRuntime::pod_state(const PodUid& pod) const {
   PodRuntimeState out;
   auto it = state_->pods_.find(pod);
   if (it == state_->pods_.end()) return out;
-  for (const SandboxId& sid : it->second) {
-    const State::SandboxRec& sb = state_->sandboxes_.at(sid);
-    out.sandboxes.push_back(sb.status);
-    for (const ContainerId& cid : sb.containers) out.containers.push_back(state_->containers_.at(cid).status);
+  size_t containers = 0;
+  for (const State::SandboxRec* sb : it->second) containers += sb->containers.size();
+  out.sandboxes.reserve(it->second.size());
+  out.containers.reserve(containers);
+  for (const State::SandboxRec* sb : it->second) {
+    out.sandboxes.push_back(sb->status);
+    for (const State::ContainerRec* c : sb->containers) out.containers.push_back(c->status);
   }
   return out;
 }

@@ -55,10 +55,21 @@ struct FakeExec {
   bool operator==(const FakeExec&) const = default;
 };
 
-// The sandboxes and containers of one pod, in creation order.
-struct PodRuntimeState {
-  std::vector<SandboxStatus> sandboxes;
-  std::vector<ContainerStatus> containers;
+// One change of a FakeRuntime's state, as its observer sees it. The status
+// is the object's state just after the change (just before, for removals).
+struct FakeChange {
+  enum class Kind {
+    SandboxReady,
+    SandboxNotReady,
+    SandboxRemoved,
+    ContainerCreated,
+    ContainerStarted,
+    ContainerExited,
+    ContainerRemoved,
+  };
+  Kind kind = Kind::SandboxReady;
+  const SandboxStatus* sandbox = nullptr;      // for the Sandbox kinds
+  const ContainerStatus* container = nullptr;  // for the Container kinds
 };
 
 // An in-memory, scripted container runtime for unit tests and scale
@@ -119,11 +130,9 @@ class FakeRuntime final : public Runtime {
   Task<base::Result<ContainerStatus>> container_status(const ContainerId& id) override;
   Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
                                       std::chrono::milliseconds timeout) override;
+  // Without scanning the other pods: O(that pod's objects).
+  Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod) override;
   void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) override;
-
-  // Not in Runtime (yet): the sandboxes and containers of one pod, without
-  // scanning the others. O(that pod's objects).
-  Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod);
 
   // ---- Scripting (tests) ----
   // The script of containers named `container` in any pod, or in pod `pod`
@@ -155,6 +164,14 @@ class FakeRuntime final : public Runtime {
   // The sandbox and its containers vanish without any event, as if removed
   // by someone else ("found missing" on the next list).
   base::Status remove_sandbox_behind_back(const SandboxId& id);
+
+  // ---- Audit (tests) ----
+  // Reports every change, synchronously, from inside the call or scripted
+  // event that makes it (removals without events included), so that a test
+  // can audit the whole history at the fake time it happens. The observer
+  // must not call the runtime. Replaces any previous one; empty removes it.
+  using Observer = std::function<void(const FakeChange&)>;
+  void set_observer(Observer observer);
 
   // ---- Inspection (tests); synchronous copies ----
   std::optional<SandboxStatus> sandbox(const SandboxId& id) const;

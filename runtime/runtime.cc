@@ -1,0 +1,22 @@
+#include "runtime/runtime.h"
+
+#include <utility>
+
+namespace podagent::runtime {
+
+Task<base::Result<PodRuntimeState>> Runtime::list_pod(const PodUid& pod) {
+  // Results are named before use: GCC 12 mishandles some temporaries that
+  // live across a co_await.
+  base::Result<std::vector<SandboxStatus>> sandboxes = co_await list_sandboxes();
+  if (!sandboxes) co_return sandboxes.error();
+  base::Result<std::vector<ContainerStatus>> containers = co_await list_containers();
+  if (!containers) co_return containers.error();
+  PodRuntimeState out;
+  for (auto& s : *sandboxes)
+    if (s.pod_uid == pod) out.sandboxes.push_back(std::move(s));
+  for (auto& c : *containers)
+    if (c.pod_uid == pod) out.containers.push_back(std::move(c));
+  co_return out;
+}
+
+}  // namespace podagent::runtime
