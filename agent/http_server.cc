@@ -1,4 +1,5 @@
-// The only file of the agent that uses Boost.Beast.
+// The only file of the agent that uses Boost.Beast (with tls_context.cc,
+// the only one that uses Asio's SSL layer).
 
 #include "agent/http_server.h"
 
@@ -14,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -21,6 +23,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -39,6 +42,10 @@ using unix_socket = net::local::stream_protocol;
 using namespace net::experimental::awaitable_operators;
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
 }  // namespace
 
@@ -109,10 +116,10 @@ std::string warning_value(std::string_view text) {
 }
 
 ApiResponse call_handler(Impl& impl, const std::shared_ptr<Authenticator>& auth,
-                         ApiRequest& request) {
+                         const PeerInfo& peer, ApiRequest& request) {
   try {
     if (auth)
-      if (auto e = auth->authenticate(request)) return error_response(*e);
+      if (auto e = auth->authenticate_peer(request, peer)) return error_response(*e);
     return impl.handler(request);
   } catch (const std::exception& e) {
     // The handler is written not to throw; allocation failures still can.
@@ -247,6 +254,19 @@ net::awaitable<ReadOutcome> read_request(Impl& impl, Stream& stream, beast::flat
   co_return ReadOutcome::Closed;  // timeout, reset, or the client went away
 }
 
+// The TLS handshake, bounded by handshake_timeout so that a client that
+// opens a connection and stalls (or speaks plain HTTP) is cut off; then
+// what the handshake proved about the client.
+net::awaitable<std::optional<PeerInfo>> handshake(Impl& impl, TlsStream& stream) {
+  beast::get_lowest_layer(stream).expires_after(impl.limits.handshake_timeout);
+  auto [ec] = co_await stream.async_handshake(net::ssl::stream_base::server, kTuple);
+  if (ec) co_return std::nullopt;
+  PeerInfo peer;
+  peer.tls = true;
+  peer.client_certificate = verified_client_certificate(stream.native_handle());
+  co_return peer;
+}
+
 template <class Stream>
 net::awaitable<void> run_connection(std::shared_ptr<Impl> impl, Stream stream,
                                     std::shared_ptr<Authenticator> auth) {
@@ -255,6 +275,15 @@ net::awaitable<void> run_connection(std::shared_ptr<Impl> impl, Stream stream,
     beast::get_lowest_layer(stream).close();
     wakeup.cancel();
   });
+  PeerInfo peer;
+  if constexpr (kIsTls<Stream>) {
+    auto established = co_await handshake(*impl, stream);
+    if (!established || impl->stopped) {
+      beast::get_lowest_layer(stream).close();
+      co_return;
+    }
+    peer = std::move(*established);
+  }
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -265,7 +294,7 @@ net::awaitable<void> run_connection(std::shared_ptr<Impl> impl, Stream stream,
     const bool keep_alive = req.keep_alive();
     const bool head = req.method() == http::verb::head;
     ApiRequest request = to_api_request(std::move(req));
-    ApiResponse response = call_handler(*impl, auth, request);
+    ApiResponse response = call_handler(*impl, auth, peer, request);
     if (response.watch) {
       co_await stream_watch(*impl, stream, wakeup, std::move(response), version);
       break;
@@ -274,14 +303,18 @@ net::awaitable<void> run_connection(std::shared_ptr<Impl> impl, Stream stream,
       break;
     if (!keep_alive) break;
   }
+  // TLS: no close_notify exchange. Every response is delimited (a length or
+  // the last chunk), so the client loses nothing, and waiting for its
+  // close_notify would let it hold the connection open.
   beast::error_code ignored;
   beast::get_lowest_layer(stream).socket().shutdown(net::socket_base::shutdown_send, ignored);
   beast::get_lowest_layer(stream).close();
 }
 
-template <class Acceptor, class Stream>
+// `make_stream(socket)` wraps each accepted socket in the listener's stream.
+template <class Stream, class Acceptor, class MakeStream>
 net::awaitable<void> accept_loop(std::shared_ptr<Impl> impl, Acceptor& acceptor,
-                                 std::shared_ptr<Authenticator> auth) {
+                                 std::shared_ptr<Authenticator> auth, MakeStream make_stream) {
   net::steady_timer backoff(impl->io);
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
@@ -298,7 +331,8 @@ net::awaitable<void> accept_loop(std::shared_ptr<Impl> impl, Acceptor& acceptor,
       continue;
     }
     ++impl->open;
-    net::co_spawn(impl->io, run_connection(impl, Stream(std::move(socket)), auth), net::detached);
+    net::co_spawn(impl->io, run_connection<Stream>(impl, make_stream(std::move(socket)), auth),
+                  net::detached);
   }
 }
 
@@ -358,16 +392,20 @@ base::Status HttpServer::listen_unix(const UnixListenerOptions& options) {
   if (!options.group.empty())
     if (auto s = set_group(path, options.group); !s) return s;
 
-  net::co_spawn(impl_->io,
-                accept_loop<unix_socket::acceptor, beast::basic_stream<unix_socket>>(
-                    impl_, *acceptor, options.authenticator),
-                net::detached);
+  using UnixStream = beast::basic_stream<unix_socket>;
+  net::co_spawn(
+      impl_->io,
+      accept_loop<UnixStream>(impl_, *acceptor, options.authenticator,
+                              [](unix_socket::socket s) { return UnixStream(std::move(s)); }),
+      net::detached);
   impl_->unix_acceptors.push_back(std::move(acceptor));
   impl_->unix_paths.push_back(path);
   return {};
 }
 
 base::Result<uint16_t> HttpServer::listen_tcp(const TcpListenerOptions& options) {
+  if (options.tls && !options.authenticator)
+    return base::Error("refusing to serve TLS without an authenticator");
   beast::error_code ec;
   const auto address = net::ip::make_address(options.address, ec);
   if (ec) return base::Error(fmt::format("invalid listen address \"{}\"", options.address));
@@ -381,10 +419,19 @@ base::Result<uint16_t> HttpServer::listen_tcp(const TcpListenerOptions& options)
     return base::Error(
         fmt::format("cannot listen on {}:{}: {}", options.address, options.port, ec.message()));
   const uint16_t port = acceptor->local_endpoint().port();
-  net::co_spawn(
-      impl_->io,
-      accept_loop<tcp::acceptor, beast::tcp_stream>(impl_, *acceptor, options.authenticator),
-      net::detached);
+  if (options.tls) {
+    // The lambda holds the context for as long as the listener accepts.
+    auto make = [tls = options.tls](tcp::socket s) {
+      return TlsStream(beast::tcp_stream(std::move(s)), tls->native());
+    };
+    net::co_spawn(impl_->io, accept_loop<TlsStream>(impl_, *acceptor, options.authenticator, make),
+                  net::detached);
+  } else {
+    auto make = [](tcp::socket s) { return beast::tcp_stream(std::move(s)); };
+    net::co_spawn(impl_->io,
+                  accept_loop<beast::tcp_stream>(impl_, *acceptor, options.authenticator, make),
+                  net::detached);
+  }
   impl_->tcp_acceptors.push_back(std::move(acceptor));
   return port;
 }

@@ -10,6 +10,7 @@
 
 #include "agent/api_errors.h"
 #include "agent/api_routes.h"
+#include "agent/tls_context.h"
 #include "base/result.h"
 
 namespace boost::asio {
@@ -17,6 +18,13 @@ class io_context;
 }
 
 namespace podagent::agent {
+
+// What the transport established about the caller of one connection.
+struct PeerInfo {
+  bool tls = false;
+  // The client certificate, verified against the listener's client CA.
+  std::optional<ClientCertificate> client_certificate;
+};
 
 // Decides, per listener, whether a request may be served and as whom.
 // Called on the io_context thread after the request is read and before it
@@ -26,6 +34,12 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   virtual std::optional<ApiError> authenticate(ApiRequest& request) = 0;
+  // The server calls this one; an Authenticator that needs the connection's
+  // certificate overrides it.
+  virtual std::optional<ApiError> authenticate_peer(ApiRequest& request, const PeerInfo& peer) {
+    (void)peer;
+    return authenticate(request);
+  }
 };
 
 // Bounds that keep a misbehaving client from exhausting the agent.
@@ -35,6 +49,8 @@ struct HttpLimits {
   size_t max_connections = 256;             // further connections are closed at once
   // Waiting for the first byte of a request on an open connection.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  // From accepting a TLS connection to the end of its handshake.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   // From a request's first byte to the end of its header, and for its body.
   std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds body_timeout{std::chrono::seconds(30)};
@@ -49,17 +65,21 @@ struct UnixListenerOptions {
   std::shared_ptr<Authenticator> authenticator;  // null: every caller may read and write
 };
 
-// Plain TCP, for tests for now. TLS (and refusing to listen without any
-// authentication) comes with the listener that wraps the stream in TLS.
+// The agent's TCP listener always has `tls` and an `authenticator` (see
+// prepare_tcp_security in agent/auth.h, which refuses a configuration
+// without authentication); listen_tcp refuses TLS without an
+// authenticator. Plain HTTP (tls null) is kept for tests of the HTTP layer.
 struct TcpListenerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: any free port; listen_tcp reports the one bound
   std::shared_ptr<Authenticator> authenticator;
+  std::shared_ptr<TlsContext> tls;  // null: plain HTTP
 };
 
 // The HTTP/1.1 server of the REST API (Boost.Beast, C++20 coroutines).
 //
-// Each connection is one coroutine: a loop of read a request (within the
+// Each connection is one coroutine: (TLS: a handshake within
+// handshake_timeout, then) a loop of read a request (within the
 // limits), authenticate, handle, write the response, until the client
 // closes, a limit or timeout is hit, or the server stops. A response that
 // carries a watch is streamed with chunked transfer encoding, one JSON
