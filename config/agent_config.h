@@ -26,8 +26,8 @@ struct TcpListenerConfig {
   std::string address = "127.0.0.1:6443";  // host:port; [v6]:port
   std::string tls_cert_file;               // both or neither of cert and key
   std::string tls_key_file;
-  std::string client_ca_file;  // requires TLS: clients must present a certificate
-  std::string tokens_file;     // bearer tokens, one per line
+  std::string client_ca_file;  // a client may authenticate with a certificate this CA signed
+  std::string tokens_file;     // static-token CSV with roles; see agent/auth.h
   bool operator==(const TcpListenerConfig&) const = default;
 };
 

@@ -11,6 +11,7 @@ packages=(
   libboost1.81-all-dev              # Asio, Beast, Process v2 (1.81, not Debian's default 1.74)
   libboost-json1.81-dev             # left out of libboost1.81-all-dev
   libyaml-cpp-dev libfmt-dev
+  libssl-dev                        # TLS on the API's TCP listener
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
