@@ -29,7 +29,8 @@ void require_absolute(ConfigErrors& errors, const std::string& field, const std:
 void require_positive(ConfigErrors& errors, const std::string& field, Duration d) {
   if (d <= Duration::zero())
     errors.emplace_back(
-        "Invalid value: " + quoted(format_duration(d)) + ": must be greater than zero", field);
+        "Invalid value: " + quoted(base::format_duration_short(d)) + ": must be greater than zero",
+        field);
 }
 
 void require_one_of(ConfigErrors& errors, const std::string& field, const std::string& value,
@@ -198,9 +199,9 @@ ConfigErrors validate_config(const AgentConfig& c) {
   require_positive(errors, "crashLoopBackOff.max", b.max);
   require_positive(errors, "crashLoopBackOff.reset", b.reset);
   if (b.max < b.initial)
-    errors.emplace_back("Invalid value: " + quoted(format_duration(b.max)) +
+    errors.emplace_back("Invalid value: " + quoted(base::format_duration_short(b.max)) +
                             ": must be greater than or equal to crashLoopBackOff.initial (" +
-                            format_duration(b.initial) + ")",
+                            base::format_duration_short(b.initial) + ")",
                         "crashLoopBackOff.max");
   require_positive(errors, "manifestRelistPeriod", c.manifest_relist_period);
 

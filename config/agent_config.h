@@ -8,12 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/error.h"
-#include "config/duration.h"
 #include "model/node.h"
 #include "model/quantity.h"
 
 namespace podagent::config {
+
+using base::Duration;
 
 // The agent's configuration, in the spirit of the kubelet's
 // KubeletConfiguration. Every default below is documented, field by field,

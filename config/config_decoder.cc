@@ -104,7 +104,7 @@ class Walker {
   Handler duration(Duration& out) {
     return [this, &out](const Node& n, const std::string& path) {
       if (!n.is_scalar()) return type_error(n, path, "duration string (\"10s\", \"1h30m\")");
-      auto d = parse_duration(n.text);
+      auto d = base::parse_duration(n.text);
       if (!d) return error(path, "Invalid value: " + quoted(n.text) + ": " + d.error().message);
       out = *d;
     };
@@ -220,7 +220,7 @@ Node resources_node(const ResourceConfig& r) {
   return n;
 }
 
-Node duration_node(Duration d) { return Node::string(format_duration(d)); }
+Node duration_node(Duration d) { return Node::string(base::format_duration_short(d)); }
 
 }  // namespace
 

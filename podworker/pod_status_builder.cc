@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/duration.h"
 #include "podworker/qos.h"
 
 namespace podagent::podworker {
@@ -262,7 +263,7 @@ void Builder::apply_waiting_override(Built& b) const {
     if (auto it = in_.backoffs->find(s.name); it != in_.backoffs->end()) {
       const auto& meta = in_.pod.metadata;
       waiting = ContainerStateWaiting{
-          kCrashLoopBackOff, "back-off " + format_go_duration(it->second.delay) +
+          kCrashLoopBackOff, "back-off " + base::format_duration(it->second.delay) +
                                  " restarting failed container=" + s.name + " pod=" + meta.name +
                                  "_" + meta.namespace_ + "(" + meta.uid + ")"};
       s.next_restart_at = it->second.next_restart_at;

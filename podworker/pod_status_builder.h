@@ -108,8 +108,4 @@ struct StatusInput {
 // PodScheduled condition (there is no scheduler).
 model::PodStatus build_pod_status(const StatusInput& in);
 
-// Go's time.Duration formatting, used in back-off messages: "10s",
-// "1m20s", "5m0s", "1.5s", "500ms".
-std::string format_go_duration(std::chrono::nanoseconds d);
-
 }  // namespace podagent::podworker

@@ -15,6 +15,7 @@
 
 #include "agent/cli/commands.h"
 #include "agent/cli/flags.h"
+#include "base/duration.h"
 #include "base/log.h"
 
 namespace podagent::cli {
@@ -32,7 +33,8 @@ std::string quantity_or(const std::optional<model::Quantity>& q, std::string_vie
 }
 
 void log_settings(const config::AgentConfig& c, const std::string& source) {
-  using config::format_duration;
+  // The config file's spelling ("5m", not "5m0s").
+  using base::format_duration_short;
   base::log_info("podagent {} starting: node={} config={}", version(), c.node_name, source);
   base::log_info("manifestDir={} stateDir={} podLogsDir={}", c.manifest_dir, c.state_dir,
                  c.pod_logs_dir);
@@ -41,11 +43,12 @@ void log_settings(const config::AgentConfig& c, const std::string& source) {
                  c.api.tcp.enabled ? c.api.tcp.address : "off");
   base::log_info("runtime backend={} ociRuntime={} conmon={} relistPeriod={}", c.runtime.backend,
                  c.runtime.oci_runtime, c.runtime.conmon_path,
-                 format_duration(c.runtime.relist_period));
-  base::log_info(
-      "crashLoopBackOff initial={} max={} reset={} manifestRelistPeriod={}",
-      format_duration(c.crash_loop_back_off.initial), format_duration(c.crash_loop_back_off.max),
-      format_duration(c.crash_loop_back_off.reset), format_duration(c.manifest_relist_period));
+                 format_duration_short(c.runtime.relist_period));
+  base::log_info("crashLoopBackOff initial={} max={} reset={} manifestRelistPeriod={}",
+                 format_duration_short(c.crash_loop_back_off.initial),
+                 format_duration_short(c.crash_loop_back_off.max),
+                 format_duration_short(c.crash_loop_back_off.reset),
+                 format_duration_short(c.manifest_relist_period));
   base::log_info("allocatable cpu={} memory={} pods={} reserved cpu={} memory={}",
                  quantity_or(c.node_allocatable.cpu, "machine"),
                  quantity_or(c.node_allocatable.memory, "machine"), c.max_pods,

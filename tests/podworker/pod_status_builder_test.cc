@@ -597,17 +597,5 @@ TEST(PodStatusConditions, ReadinessGates) {
   EXPECT_EQ(s.conditions.size(), 6u);
 }
 
-TEST(PodStatusFormat, GoDurations) {
-  using namespace std::chrono;
-  EXPECT_EQ(format_go_duration(seconds(10)), "10s");
-  EXPECT_EQ(format_go_duration(seconds(80)), "1m20s");
-  EXPECT_EQ(format_go_duration(seconds(300)), "5m0s");
-  EXPECT_EQ(format_go_duration(hours(1)), "1h0m0s");
-  EXPECT_EQ(format_go_duration(milliseconds(1500)), "1.5s");
-  EXPECT_EQ(format_go_duration(milliseconds(500)), "500ms");
-  EXPECT_EQ(format_go_duration(microseconds(1500)), "1.5ms");
-  EXPECT_EQ(format_go_duration(nanoseconds(0)), "0s");
-}
-
 }  // namespace
 }  // namespace podagent::podworker

@@ -304,10 +304,6 @@ TEST(PodWorkersOverrides, ParsesAnnotations) {
   auto bad = backoff_overrides(pod, node);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().field, "metadata.annotations[podagent.io/crashloop-max]");
-  EXPECT_EQ(*parse_go_duration("1.5s"), 1500ms);
-  EXPECT_EQ(*parse_go_duration("250ms"), 250ms);
-  EXPECT_FALSE(parse_go_duration("1d"));
-  EXPECT_FALSE(parse_go_duration(""));
 }
 
 TEST_F(PodWorkersTest, SandboxDeathReCreatesItAndReRunsInits) {
