@@ -20,12 +20,9 @@ using base::SteadyTime;
 using runtime::ContainerKind;
 
 // What the runtime holds of one pod: every sandbox and container with the
-// pod's UID, in any state.
-struct ObservedPod {
-  std::vector<runtime::SandboxStatus> sandboxes;
-  std::vector<runtime::ContainerStatus> containers;
-  bool operator==(const ObservedPod&) const = default;
-};
+// pod's UID, in any state. The runtime's own type, so that a listing is
+// planned on where it was listed, without a copy.
+using ObservedPod = runtime::PodRuntimeState;
 
 // Probe results by container name; a container without an entry has no
 // result yet.

@@ -104,6 +104,8 @@ struct PodWorkers::Worker {
   bool dirty = true;        // sync again without waiting
   bool syncing = false;     // a sync is in flight
   bool abort_sync = false;  // the in-flight sync stops at its next step
+  bool queued = false;      // in the resync pass's queue
+  bool checking = false;    // the resync pass is listing it: no sync meanwhile
   std::optional<base::SteadyTime> wakeup;
   model::PodStatus status;
   bool published = false;
@@ -213,7 +215,15 @@ void PodWorkers::hurry(Worker& w, base::SteadyTime deadline) {
 
 void PodWorkers::sync_all() {
   backoff_.gc(clock_.now());
-  for (auto& [uid, w] : workers_) wake(*w);
+  if (stopping_) return;
+  for (auto& [uid, w] : workers_) {
+    if (w->queued) continue;
+    w->queued = true;
+    pass_queue_.push_back(w.get());
+  }
+  if (pass_running_) return;  // the running pass takes the new ones too
+  pass_running_ = true;
+  asio::co_spawn(executor_, resync_pass(alive_), asio::detached);
 }
 
 void PodWorkers::stop() {
@@ -257,7 +267,7 @@ std::optional<model::PodStatus> PodWorkers::status(const base::PodUid& uid) cons
 
 bool PodWorkers::idle(const base::PodUid& uid) const {
   Worker* w = find(uid);
-  return w && !w->syncing && !w->dirty;
+  return w && !w->syncing && !w->dirty && !w->checking && !w->queued;
 }
 
 std::optional<State> PodWorkers::state(const base::PodUid& uid) const {
@@ -269,6 +279,7 @@ std::optional<State> PodWorkers::state(const base::PodUid& uid) const {
 // ------------------------------------------------------------------ the loop
 
 runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
+  if (!*alive) co_return;  // destroyed before the spawn ran
   for (bool first = true;; first = false) {
     if (!w.dirty) {
       w.timer->expires_at(w.wakeup.value_or(base::SteadyTime::max()));
@@ -279,6 +290,13 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
       // actions) run first: they only mark the pod dirty, and one sync then
       // sees them all instead of one sync each.
       co_await asio::post(executor_, asio::use_awaitable);
+      if (!*alive) co_return;
+    }
+    // The resync pass is listing the pod; it wakes the worker when done.
+    while (w.checking && !stopping_) {
+      w.dirty = true;
+      w.timer->expires_at(base::SteadyTime::max());
+      co_await w.timer->wait();
       if (!*alive) co_return;
     }
     if (stopping_) co_return;
@@ -294,6 +312,7 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
     w.syncing = false;
     if (finishing) break;
   }
+  if (w.queued) std::replace(pass_queue_.begin(), pass_queue_.end(), &w, static_cast<Worker*>(nullptr));
   base::PodUid uid = w.uid;
   finished_.insert(uid);
   if (options_.admitter) options_.admitter->release(uid);
@@ -301,9 +320,65 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
 }
 
 runtime::Task<base::Result<ObservedPod>> PodWorkers::list(const base::PodUid& uid) {
-  base::Result<runtime::PodRuntimeState> listed = co_await runtime_.list_pod(uid);
-  if (!listed) co_return listed.error();
-  co_return ObservedPod{std::move(listed->sandboxes), std::move(listed->containers)};
+  base::Result<ObservedPod> listed = co_await runtime_.list_pod(uid);
+  co_return std::move(listed);
+}
+
+// One coroutine for the whole periodic resync, instead of waking every
+// worker (a timer cancel and a coroutine resumption each). Its one listing
+// buffer is reused for every pod, so that a settled pod costs no
+// allocation.
+runtime::Task<void> PodWorkers::resync_pass(std::shared_ptr<bool> alive) {
+  if (!*alive) co_return;  // destroyed before the spawn ran
+  ObservedPod observed;
+  while (pass_next_ < pass_queue_.size() && !stopping_) {
+    Worker* w = pass_queue_[pass_next_++];
+    if (!w) continue;  // finished since it was queued
+    w->queued = false;
+    if (w->syncing || w->dirty) {
+      w->dirty = true;  // a sync that listed before this resync is followed by another
+      continue;
+    }
+    w->checking = true;
+    base::Status listed = co_await runtime_.list_pod_into(w->uid, observed);
+    if (!*alive) co_return;
+    w->checking = false;
+    check_settled(*w, listed, observed);
+  }
+  for (size_t i = pass_next_; i < pass_queue_.size(); ++i)
+    if (pass_queue_[i]) pass_queue_[i]->queued = false;
+  pass_queue_.clear();
+  pass_next_ = 0;
+  pass_running_ = false;
+}
+
+// After the resync pass listed `w`: a Running pod with nothing to do and no
+// new wakeup is settled here, as its own sync would (failures recorded,
+// status published if it changed). Any other pod is handed to its worker,
+// which syncs it in full (listing it again).
+void PodWorkers::check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed) {
+  if (w.dirty || stopping_ || !listed.ok() || !std::holds_alternative<lifecycle::Running>(w.state)) {
+    wake(w);
+    return;
+  }
+  ++syncs_;
+  record_failures(w, observed);
+  PodActions plan = plan_live(w, observed);
+  if (plan.outcome != PodOutcome::Progressing || !nothing_to_do(plan) || plan.next_wakeup != w.wakeup) {
+    wake(w);
+    return;
+  }
+  publish(w, observed, &plan);
+}
+
+PodActions PodWorkers::plan_live(const Worker& w, const ObservedPod& observed) const {
+  const Desired& d = *w.desired;
+  std::optional<base::SteadyTime> deadline;
+  if (d.pod.spec.active_deadline_seconds) {
+    deadline = std::get<lifecycle::Running>(w.state).started_at + std::chrono::seconds(*d.pod.spec.active_deadline_seconds);
+  }
+  return compute_pod_actions(
+      PlanInput{d.pod, d.hashes, observed, w.probes, w.liveness_failed, backoff_, clock_.now(), deadline});
 }
 
 runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& alive) {
@@ -373,12 +448,7 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
   std::shared_ptr<const Desired> d = w.desired;
   const model::Pod& pod = d->pod;
   const auto now = clock_.now();
-  std::optional<base::SteadyTime> deadline;
-  if (pod.spec.active_deadline_seconds) {
-    deadline = std::get<lifecycle::Running>(w.state).started_at + std::chrono::seconds(*pod.spec.active_deadline_seconds);
-  }
-  PodActions plan = compute_pod_actions(
-      PlanInput{pod, d->hashes, observed, w.probes, w.liveness_failed, backoff_, now, deadline});
+  PodActions plan = plan_live(w, observed);
   publish(w, observed, &plan);
   switch (plan.outcome) {
     case PodOutcome::Progressing:

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -69,8 +70,12 @@ class PodWorkers {
   // period when nullopt); a shorter grace than one already given shortens
   // it, a longer one is ignored. Unknown UIDs are ignored.
   void remove(const base::PodUid& uid, std::optional<base::Duration> grace = std::nullopt);
-  // Marks every pod dirty (the periodic reconcile) and forgets stale
-  // backoff entries.
+  // The periodic reconcile: every pod is synced once more, and stale
+  // backoff entries are forgotten. One pass over the pods (a single
+  // coroutine) lists each pod whose worker is idle and plans it in place;
+  // only a pod with something to do (or whose listing failed, or whose
+  // state is not Running) has its own worker woken to sync. A pod with a
+  // sync in flight or due is left to that sync.
   void sync_all();
   // Ends every worker's coroutine at its next step, leaving the runtime as
   // it is (containers keep running across an agent restart).
@@ -105,6 +110,9 @@ class PodWorkers {
   Worker* find(const base::PodUid& uid) const;
   void wake(Worker& w);
   runtime::Task<void> run(Worker& w, std::shared_ptr<bool> alive);
+  runtime::Task<void> resync_pass(std::shared_ptr<bool> alive);
+  void check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed);
+  PodActions plan_live(const Worker& w, const ObservedPod& observed) const;
   runtime::Task<void> sync(Worker& w, const std::shared_ptr<bool>& alive);
   runtime::Task<void> sync_live(Worker& w, const ObservedPod& observed, const std::shared_ptr<bool>& alive);
   runtime::Task<void> sync_terminating(Worker& w, const ObservedPod& observed, const std::shared_ptr<bool>& alive);
@@ -124,6 +132,11 @@ class PodWorkers {
   std::unordered_map<base::PodUid, std::unique_ptr<Worker>> workers_;
   std::unordered_set<base::PodUid> finished_;
   std::shared_ptr<bool> alive_;
+  // The workers a resync pass still has to look at, from `pass_next_` on
+  // (null: erased since). A worker is queued at most once.
+  std::vector<Worker*> pass_queue_;
+  size_t pass_next_ = 0;
+  bool pass_running_ = false;
   bool stopping_ = false;
   uint64_t syncs_ = 0;
 };

@@ -19,4 +19,11 @@ Task<base::Result<PodRuntimeState>> Runtime::list_pod(const PodUid& pod) {
   co_return out;
 }
 
+Task<base::Status> Runtime::list_pod_into(const PodUid& pod, PodRuntimeState& out) {
+  base::Result<PodRuntimeState> listed = co_await list_pod(pod);
+  if (!listed) co_return listed.error();
+  out = std::move(*listed);
+  co_return base::Status::Ok();
+}
+
 }  // namespace podagent::runtime

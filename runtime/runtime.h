@@ -148,6 +148,10 @@ class Runtime {
   // The default filters list_sandboxes() and list_containers(), which costs
   // O(all pods) per call; a backend with a per-pod index overrides it.
   virtual Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod);
+  // As list_pod, into `out`, whose previous contents are replaced (and left
+  // unspecified on an error), so that a caller listing many pods in a row
+  // reuses one buffer's allocations. The default moves list_pod's result.
+  virtual Task<base::Status> list_pod_into(const PodUid& pod, PodRuntimeState& out);
 
   // Runs `command` in the container; kills it at `timeout`.
   virtual Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,

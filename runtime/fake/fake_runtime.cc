@@ -96,6 +96,12 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
     size_t call;                   // index in calls_ (SIZE_MAX: not logged)
     std::optional<Error> injected;  // the call must fail with this
   };
+  // True when a call of `op` has neither latency nor an injected error to
+  // apply: it may then act at once, without enter(), after begin().
+  bool quick(Op op) const {
+    auto i = static_cast<size_t>(op);
+    return latency_[i] == base::Duration::zero() && fail_next_[i].empty() && !predicate_;
+  }
   // The start of every call: logs it, waits its latency, then applies the
   // injected errors. The caller holds a shared_ptr to this State.
   asio::awaitable<Entered> enter(FakeCall what) {
@@ -134,6 +140,26 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   bool ignores_sigterm(const ContainerRec& c) {
     FakeScript* s = find_script(c.status.pod_uid, c.status.name);
     return s && s->ignores_sigterm();
+  }
+
+  // The sandboxes and containers of `pod` into `out`, assigned element by
+  // element so that `out`'s strings and vectors keep their capacity.
+  void fill(const PodUid& pod, PodRuntimeState& out) const {
+    auto it = pods_.find(pod);
+    if (it == pods_.end()) {
+      out.sandboxes.clear();
+      out.containers.clear();
+      return;
+    }
+    size_t containers = 0;
+    for (const SandboxRec* sb : it->second) containers += sb->containers.size();
+    out.sandboxes.resize(it->second.size());
+    out.containers.resize(containers);
+    size_t i = 0, j = 0;
+    for (const SandboxRec* sb : it->second) {
+      out.sandboxes[i++] = sb->status;
+      for (const ContainerRec* c : sb->containers) out.containers[j++] = c->status;
+    }
   }
 
   // ---- events ----
@@ -511,7 +537,24 @@ Task<Result<PodRuntimeState>> FakeRuntime::list_pod(const PodUid& pod) {
   auto s = state_;
   auto [call, injected] = co_await s->enter(call_of(Op::ListPod, pod.str()));
   if (injected) co_return std::move(*injected);
-  co_return pod_state(pod);
+  PodRuntimeState out;
+  s->fill(pod, out);
+  co_return out;
+}
+
+Task<Status> FakeRuntime::list_pod_into(const PodUid& pod, PodRuntimeState& out) {
+  // The common case acts at once: no suspension, so no shared_ptr copy and
+  // no call record (its id string) unless the log is kept.
+  if (state_->quick(Op::ListPod)) {
+    state_->begin(Op::ListPod, state_->options_.record_calls ? pod.str() : std::string());
+    state_->fill(pod, out);
+    co_return Status::Ok();
+  }
+  auto s = state_;
+  auto [call, injected] = co_await s->enter(call_of(Op::ListPod, pod.str()));
+  if (injected) co_return std::move(*injected);
+  s->fill(pod, out);
+  co_return Status::Ok();
 }
 
 // ---- scripting ----
@@ -577,16 +620,7 @@ std::optional<ContainerStatus> FakeRuntime::container(const ContainerId& id) con
 
 PodRuntimeState FakeRuntime::pod_state(const PodUid& pod) const {
   PodRuntimeState out;
-  auto it = state_->pods_.find(pod);
-  if (it == state_->pods_.end()) return out;
-  size_t containers = 0;
-  for (const State::SandboxRec* sb : it->second) containers += sb->containers.size();
-  out.sandboxes.reserve(it->second.size());
-  out.containers.reserve(containers);
-  for (const State::SandboxRec* sb : it->second) {
-    out.sandboxes.push_back(sb->status);
-    for (const State::ContainerRec* c : sb->containers) out.containers.push_back(c->status);
-  }
+  state_->fill(pod, out);
   return out;
 }
 

@@ -132,6 +132,9 @@ class FakeRuntime final : public Runtime {
                                       std::chrono::milliseconds timeout) override;
   // Without scanning the other pods: O(that pod's objects).
   Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod) override;
+  // Copies into `out`'s existing elements: no allocation once `out` has held
+  // a pod of the same shape.
+  Task<base::Status> list_pod_into(const PodUid& pod, PodRuntimeState& out) override;
   void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) override;
 
   // ---- Scripting (tests) ----
