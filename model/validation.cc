@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "base/duration.h"
+#include "model/annotations.h"
 #include "model/validation_helpers.h"
 
 namespace podagent::model {
@@ -261,6 +263,16 @@ void validate_metadata(const ObjectMeta& meta, FieldErrors& out) {
   }
   if (annotation_bytes > kAnnotationsMaxBytes)
     out.push_back(FieldError::too_long("metadata.annotations", "", kAnnotationsMaxBytes));
+  for (const char* key : {kAnnotationCrashloopInitial, kAnnotationCrashloopMax}) {
+    auto it = meta.annotations.find(key);
+    if (it == meta.annotations.end()) continue;
+    std::string path = std::string("metadata.annotations[") + key + "]";
+    auto d = base::parse_duration(it->second);
+    if (!d)
+      out.push_back(FieldError::invalid(path, quote(it->second), d.error().message));
+    else if (d->count() <= 0)
+      out.push_back(FieldError::invalid(path, quote(it->second), "must be a positive duration"));
+  }
 }
 
 void validate_one_of(const std::string& value, const std::vector<std::string>& allowed,

@@ -27,10 +27,4 @@ base::Result<std::optional<base::Backoff::Options>> backoff_overrides(
   return std::optional<base::Backoff::Options>(options);
 }
 
-PodBackoff pod_backoff(const model::Pod& pod, const base::Backoff::Options& node) {
-  auto overrides = backoff_overrides(pod, node);
-  if (!overrides) return PodBackoff{std::nullopt, overrides.error().to_string()};
-  return PodBackoff{std::move(*overrides), {}};
-}
-
 }  // namespace podagent::podworker

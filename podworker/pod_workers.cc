@@ -165,7 +165,7 @@ void PodWorkers::update(model::Pod desired) {
   auto d = std::make_shared<Desired>();
   d->hashes = hash_pod_containers(desired);
   // A malformed annotation leaves the node's backoff in force; validation
-  // of the manifest is where it is reported.
+  // refuses such a pod before it gets here (model/validation.cc).
   if (auto overrides = backoff_overrides(desired, options_.backoff)) d->backoff = *overrides;
   d->pod = std::move(desired);
   if (Worker* w = find(uid)) {

@@ -19,6 +19,14 @@ using testing::IsEmpty;
 using testing::UnorderedElementsAreArray;
 
 const Case kPodCases[] = {
+    {"CrashloopAnnotationWithoutUnit",
+     [](Pod& p) { p.metadata.annotations["podagent.io/crashloop-max"] = "10"; },
+     {"metadata.annotations[podagent.io/crashloop-max]: Invalid value: \"10\": invalid duration "
+      "\"10\": missing unit (one of ns, us, ms, s, m, h)"}},
+    {"CrashloopAnnotationNotPositive",
+     [](Pod& p) { p.metadata.annotations["podagent.io/crashloop-initial"] = "0s"; },
+     {"metadata.annotations[podagent.io/crashloop-initial]: Invalid value: \"0s\": must be a "
+      "positive duration"}},
     {"GracePeriod",
      [](Pod& p) { p.spec.termination_grace_period_seconds = -1; },
      {"spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0"}},

@@ -39,36 +39,5 @@ TEST(BackoffOverrides, RefusesNonPositiveAndMalformedValues) {
   }
 }
 
-TEST(PodBackoff, NoAnnotationsMeansTheNodesOptionsAndNoProblem) {
-  PodBackoff b = pod_backoff(pod_with({{"other", "x"}}), node_options());
-  EXPECT_FALSE(b.options);
-  EXPECT_EQ(b.problem, "");
-}
-
-TEST(PodBackoff, AppliesValidAnnotations) {
-  PodBackoff b = pod_backoff(pod_with({{kAnnotationCrashloopMax, "20s"}}), node_options());
-  ASSERT_TRUE(b.options);
-  EXPECT_EQ(b.options->initial, 10s);
-  EXPECT_EQ(b.options->max, 20s);
-  EXPECT_EQ(b.problem, "");
-}
-
-// An invalid annotation used to fall back to the node's options silently.
-TEST(PodBackoff, InvalidAnnotationFallsBackToTheNodeAndSaysWhy) {
-  PodBackoff b =
-      pod_backoff(pod_with({{kAnnotationCrashloopInitial, "1s"}, {kAnnotationCrashloopMax, "10"}}),
-                  node_options());
-  EXPECT_FALSE(b.options);  // the valid initial is not applied either
-  EXPECT_EQ(b.problem,
-            "metadata.annotations[podagent.io/crashloop-max]: invalid duration \"10\": missing "
-            "unit (one of ns, us, ms, s, m, h)");
-
-  b = pod_backoff(pod_with({{kAnnotationCrashloopInitial, "-5s"}}), node_options());
-  EXPECT_FALSE(b.options);
-  EXPECT_EQ(b.problem,
-            "metadata.annotations[podagent.io/crashloop-initial]: invalid value \"-5s\": must be "
-            "a positive duration");
-}
-
 }  // namespace
 }  // namespace podagent::podworker
