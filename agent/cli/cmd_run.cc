@@ -1,18 +1,18 @@
-// podagent run [flags]: loads the configuration, then runs the agent until
-// SIGTERM or SIGINT.
-//
-// The pod workers, the runtime backends and the API are later work: for now
-// `run` validates and logs its configuration, says that it runs nothing, and
-// waits for a signal. The readiness line "podagent started" is what scripts
-// and tests wait for.
+// podagent run [flags]: loads the configuration, then runs the agent (see
+// agent/agent.h) on one io_context until SIGTERM or SIGINT, which stop it
+// without stopping any container. The readiness line "podagent started",
+// written once the sources are read and the API listens (after READY=1 to
+// systemd), is what scripts and tests wait for.
 
 #include <signal.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "agent/agent.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/flags.h"
 #include "base/duration.h"
@@ -56,15 +56,6 @@ void log_settings(const config::AgentConfig& c, const std::string& source) {
                  quantity_or(c.system_reserved.memory, "0"));
 }
 
-// Blocks until SIGTERM or SIGINT arrives; returns its number. The signals are
-// blocked in the caller before any thread exists, so sigwait receives them.
-int wait_for_stop_signal(const sigset_t& signals) {
-  for (;;) {
-    int signal = 0;
-    if (::sigwait(&signals, &signal) == 0) return signal;
-  }
-}
-
 void print_run_usage(std::FILE* out) {
   std::fprintf(out,
                "Usage: podagent run [flags]\n\n"
@@ -89,9 +80,10 @@ int run_command(std::span<char* const> args) {
     return kExitOk;
   }
 
-  // Blocked before anything else, so that a signal during start-up waits for
-  // sigwait instead of being lost. The default disposition first: a shell
-  // starts background jobs with SIGINT ignored.
+  // Blocked before anything else, so that a signal during start-up stays
+  // pending until the agent's signal_set is in place, instead of killing
+  // the process. The default disposition first: a shell starts background
+  // jobs with SIGINT ignored.
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
   sigset_t stop_signals;
@@ -108,14 +100,24 @@ int run_command(std::span<char* const> args) {
 
   std::error_code ec;
   if (!std::filesystem::is_directory(c.manifest_dir, ec))
-    base::log_warning("manifestDir {} does not exist", c.manifest_dir);
-  base::log_warning("the {} runtime backend is not available yet: podagent runs no pods",
-                    c.runtime.backend);
-  // Written whatever the log level: scripts and tests wait for this line.
-  base::log_line(base::LogLevel::Info, "podagent started");
+    base::log_warning("manifestDir {} does not exist (yet): it is watched for", c.manifest_dir);
 
-  const int signal = wait_for_stop_signal(stop_signals);
-  base::log_info("podagent stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  // One thread: the agent's state has no locks.
+  boost::asio::io_context io(1);
+  agent::AgentOptions options;
+  options.config = c;
+  // Written whatever the log level: scripts and tests wait for this line.
+  options.on_ready = [] { base::log_line(base::LogLevel::Info, "podagent started"); };
+  agent::Agent agent(io, std::move(options));
+  agent.stop_on_signals([](int signal) {
+    base::log_info("podagent stopping on {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);  // delivered to the signal_set now
+  if (auto s = agent.start(); !s) {
+    base::log_error("podagent cannot start: {}", s.error().to_string());
+    return kExitFailure;
+  }
+  io.run();  // returns once stop() has ended every coroutine
   return kExitOk;
 }
 

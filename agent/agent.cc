@@ -1,0 +1,407 @@
+#include "agent/agent.h"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <map>
+
+#include "agent/api_pod_persistence.h"
+#include "agent/api_routes.h"
+#include "agent/auth.h"
+#include "agent/metrics.h"
+#include "agent/pod_config.h"
+#include "base/log.h"
+#include "model/document.h"
+#include "podworker/admission.h"
+#include "podworker/pod_workers.h"
+#include "runtime/fake/fake_runtime.h"
+#include "static-pods/dir_watcher.h"
+
+namespace podagent::agent {
+
+namespace asio = boost::asio;
+
+base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::AgentConfig& config,
+                                                             base::Clock& clock,
+                                                             asio::any_io_executor executor) {
+  if (config.runtime.backend == "fake")
+    return std::unique_ptr<runtime::Runtime>(
+        std::make_unique<runtime::FakeRuntime>(clock, std::move(executor)));
+  // The oci backend (runc/crun + conmon) is its own issue; it plugs in here.
+  return base::Error(fmt::format("the {} runtime backend is not available yet in this build",
+                                 config.runtime.backend),
+                     "runtime.backend");
+}
+
+namespace {
+
+// "host:port" or "[v6]:port".
+base::Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size())
+    return base::Error("expected host:port, got \"" + address + "\"", "api.tcp.address");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";  // ":port": every address
+  char* end = nullptr;
+  const long port = std::strtol(address.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535)
+    return base::Error("invalid port in \"" + address + "\"", "api.tcp.address");
+  return std::pair{host, static_cast<uint16_t>(port)};
+}
+
+// Node allocatable: configured, else the machine's capacity minus
+// systemReserved.
+podworker::NodeAllocatable node_allocatable(const config::AgentConfig& c) {
+  podworker::NodeAllocatable node;
+  const int64_t cpus = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const int64_t memory = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+  const auto& reserved = c.system_reserved;
+  node.cpu_milli = c.node_allocatable.cpu
+                       ? c.node_allocatable.cpu->milli()
+                       : cpus * 1000 - (reserved.cpu ? reserved.cpu->milli() : 0);
+  node.memory_bytes = c.node_allocatable.memory
+                          ? c.node_allocatable.memory->value()
+                          : memory - (reserved.memory ? reserved.memory->value() : 0);
+  node.pods = c.max_pods;
+  return node;
+}
+
+std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+struct Agent::Parts {
+  Parts(asio::io_context& io_context, AgentOptions opts)
+      : io(io_context),
+        options(std::move(opts)),
+        config(options.config),
+        clock(options.clock ? *options.clock : real_clock),
+        metrics(registry),
+        store(PodStoreOptions{.first_resource_version = first_version()}),
+        persistence(config.state_dir),
+        notifier(options.env ? SystemdNotifier(options.env) : SystemdNotifier::from_environment()) {
+  }
+
+  uint64_t first_version() {
+    // Versions from before a restart fall below the new history, so their
+    // watchers relist instead of missing changes (see PodStoreOptions).
+    const auto since_epoch = clock.wall_now().time_since_epoch();
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+  }
+
+  void build_workers();
+  base::Status listen();
+  void on_snapshot(const static_pods::ManifestSnapshot& snapshot);
+  void become_ready();
+  void report_manifest_errors();
+  void refresh_status();
+  ApiResponse handle(const ApiRequest& request);
+  ApiResponse manifest_errors_response(const ApiRequest& request) const;
+  void register_gauges();
+  asio::awaitable<void> housekeeping(std::shared_ptr<bool> alive);
+  asio::awaitable<void> watchdog(std::shared_ptr<bool> alive, std::chrono::microseconds every);
+
+  asio::io_context& io;
+  AgentOptions options;
+  const config::AgentConfig& config;
+  base::RealClock real_clock;
+  base::Clock& clock;
+  Registry registry;
+  AgentMetrics metrics;
+  PodStore store;
+  ApiPodPersistence persistence;
+  SystemdNotifier notifier;
+
+  std::unique_ptr<runtime::Runtime> runtime;
+  std::string runtime_error;
+  std::unique_ptr<podworker::Admitter> admitter;
+  std::unique_ptr<podworker::PodWorkers> workers;
+  std::unique_ptr<PodConfig> pod_config;
+  std::unique_ptr<ApiRoutes> routes;
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<static_pods::DirWatcher> source;
+  std::unique_ptr<asio::signal_set> signals;
+  std::optional<uint16_t> tcp_port;
+
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  base::Timer* housekeeping_timer = nullptr;  // owned by its coroutine's frame
+  base::Timer* watchdog_timer = nullptr;
+  bool started = false;
+  bool listening = false;
+  bool ready_sent = false;
+  bool stopped = false;
+  uint64_t manifest_errors_seen = 0;
+  std::string status_sent;
+  std::pair<uint64_t, size_t> status_inputs{0, 0};  // store version, files in error
+  base::SteadyTime next_sync_all{};
+};
+
+void Agent::Parts::build_workers() {
+  const RuntimeFactory& factory = options.runtime_factory ? options.runtime_factory : make_runtime;
+  auto made = factory(config, clock, io.get_executor());
+  PodConfigOptions pc;
+  pc.metrics = &metrics;
+  if (!made) {
+    runtime_error = made.error().message;
+    // Logged once, here; the pods then say it in their status.
+    base::log_error("{}: pods are accepted but not run", runtime_error);
+    pc.unavailable_message = runtime_error;
+    pod_config = std::make_unique<PodConfig>(store, nullptr, clock, pc);
+    return;
+  }
+  runtime = std::move(*made);
+  admitter = std::make_unique<podworker::Admitter>(node_allocatable(config));
+  podworker::PodWorkers::Options wo;
+  wo.backoff = {config.crash_loop_back_off.initial, config.crash_loop_back_off.max,
+                config.crash_loop_back_off.reset};
+  wo.node_name = config.node_name;
+  wo.admitter = admitter.get();
+  wo.on_status = [this](const base::PodUid& uid, const model::PodStatus& status) {
+    pod_config->on_status(uid, status);
+  };
+  workers = std::make_unique<podworker::PodWorkers>(*runtime, clock, io.get_executor(), wo);
+  pod_config = std::make_unique<PodConfig>(store, workers.get(), clock, pc);
+}
+
+base::Status Agent::Parts::listen() {
+  server = std::make_unique<HttpServer>(
+      io, [this](const ApiRequest& r) { return handle(r); }, options.http_limits);
+  UnixListenerOptions unix_options;
+  unix_options.path = config.api.socket;
+  unix_options.mode = config.api.socket_mode;
+  unix_options.group = config.api.socket_group;
+  if (auto s = server->listen_unix(unix_options); !s) return s;
+  if (config.api.tcp.enabled) {
+    const auto& tcp = config.api.tcp;
+    auto address = split_host_port(tcp.address);
+    if (!address) return address.error();
+    auto security = prepare_tcp_security(
+        {tcp.tls_cert_file, tcp.tls_key_file, tcp.client_ca_file, tcp.tokens_file},
+        config.state_dir, config.node_name);
+    if (!security) return security.error();
+    TcpListenerOptions tcp_options;
+    tcp_options.address = address->first;
+    tcp_options.port = address->second;
+    tcp_options.tls = security->tls;
+    tcp_options.authenticator = security->authenticator;
+    auto port = server->listen_tcp(tcp_options);
+    if (!port) return port.error();
+    tcp_port = *port;
+    base::log_info("API listening on https://{}:{} (certificate {})", address->first, *port,
+                   security->serving.cert.string());
+  }
+  base::log_info("API listening on unix:{}", config.api.socket);
+  listening = true;
+  return {};
+}
+
+ApiResponse Agent::Parts::handle(const ApiRequest& request) {
+  ApiResponse response = path_of(request.target) == "/debug/manifest-errors"
+                             ? manifest_errors_response(request)
+                             : routes->handle(request);
+  metrics.api_requests.with({std::to_string(response.status), request.method}).inc();
+  return response;
+}
+
+ApiResponse Agent::Parts::manifest_errors_response(const ApiRequest& request) const {
+  if (request.method != "GET" && request.method != "HEAD")
+    return error_response(method_not_allowed(request.method));
+  model::Node body = model::Node::map();
+  body.set("errorsTotal", model::Node::integer(static_cast<int64_t>(source->error_total())));
+  model::Node& files = body.set("files", model::Node::map());
+  for (const auto& [file, problems] : source->errors()) {
+    model::Node& list = files.set(file, model::Node::sequence());
+    for (const auto& problem : problems) list.push(model::Node::string(problem));
+  }
+  ApiResponse response;
+  response.body = model::to_json(body) + "\n";
+  return response;
+}
+
+void Agent::Parts::register_gauges() {
+  registry.set_gauge_fn(kPodsMetric, "Pods known to the agent, by phase.", {"phase"}, [this] {
+    std::map<std::string, double> counts = {{model::kPhasePending, 0},
+                                            {model::kPhaseRunning, 0},
+                                            {model::kPhaseSucceeded, 0},
+                                            {model::kPhaseFailed, 0}};
+    for (const auto& pod : store.list())
+      counts[pod->status.phase.empty() ? model::kPhasePending : pod->status.phase] += 1;
+    std::vector<GaugeSample> samples;
+    for (const auto& [phase, n] : counts) samples.push_back({{phase}, n});
+    return samples;
+  });
+  registry.set_gauge_fn(kManifestErrorsMetric, "Manifest files whose latest read failed.", [this] {
+    return static_cast<double>(source ? source->errors().size() : 0);
+  });
+}
+
+void Agent::Parts::on_snapshot(const static_pods::ManifestSnapshot& snapshot) {
+  pod_config->set_static_pods(snapshot);
+  report_manifest_errors();
+  if (!ready_sent) become_ready();
+  refresh_status();
+}
+
+void Agent::Parts::become_ready() {
+  if (ready_sent || !listening || stopped) return;
+  ready_sent = true;
+  if (auto s = notifier.ready(); !s)
+    base::log_error("sd_notify READY=1: {}", s.error().to_string());
+  base::log_info("podagent ready: {} pods from the manifest directory, {} in all",
+                 pod_config->static_pod_count(), store.size());
+  if (options.on_ready) options.on_ready();
+}
+
+// Keeps podagent_manifest_errors_total equal to the source's count. The
+// source itself logs each new problem once (DirWatcher), so nothing is
+// logged here.
+void Agent::Parts::report_manifest_errors() {
+  const uint64_t total = source->error_total();
+  if (total > manifest_errors_seen) metrics.manifest_errors_total.inc(total - manifest_errors_seen);
+  manifest_errors_seen = total;
+}
+
+void Agent::Parts::refresh_status() {
+  if (!ready_sent || stopped) return;
+  // Nothing to count again when neither the pods nor the errors changed.
+  const auto seen = std::pair{store.resource_version(), source->errors().size()};
+  if (!status_sent.empty() && seen == status_inputs) return;
+  status_inputs = seen;
+  size_t running = 0;
+  for (const auto& pod : store.list()) running += pod->status.phase == model::kPhaseRunning;
+  std::string text = fmt::format("running {} of {} pods", running, store.size());
+  if (!runtime) text += "; " + runtime_error;
+  if (!source->errors().empty())
+    text += fmt::format("; {} manifest errors", source->errors().size());
+  if (text == status_sent) return;
+  status_sent = text;
+  if (auto s = notifier.status(text); !s)
+    base::log_debug("sd_notify STATUS: {}", s.error().to_string());
+}
+
+asio::awaitable<void> Agent::Parts::housekeeping(std::shared_ptr<bool> alive) {
+  auto timer = clock.make_timer(co_await asio::this_coro::executor);
+  housekeeping_timer = timer.get();
+  const base::Duration relist = config.runtime.relist_period;
+  next_sync_all = clock.now() + relist;
+  while (!stopped) {
+    timer->expires_at(clock.now() + options.housekeeping_period);
+    co_await timer->wait();
+    if (!*alive || stopped) break;
+    pod_config->reap();
+    report_manifest_errors();
+    refresh_status();
+    if (workers && clock.now() >= next_sync_all) {
+      workers->sync_all();  // the periodic reconcile, level-triggered
+      next_sync_all = clock.now() + relist;
+    }
+  }
+  if (*alive) housekeeping_timer = nullptr;
+}
+
+asio::awaitable<void> Agent::Parts::watchdog(std::shared_ptr<bool> alive,
+                                             std::chrono::microseconds every) {
+  auto timer = clock.make_timer(co_await asio::this_coro::executor);
+  watchdog_timer = timer.get();
+  while (!stopped) {
+    if (auto s = notifier.watchdog(); !s)
+      base::log_warning("sd_notify WATCHDOG=1: {}", s.error().to_string());
+    timer->expires_at(clock.now() + every);
+    co_await timer->wait();
+    if (!*alive) co_return;
+  }
+  watchdog_timer = nullptr;
+}
+
+// ---------------------------------------------------------------- Agent
+
+Agent::Agent(asio::io_context& io, AgentOptions options)
+    : p_(std::make_unique<Parts>(io, std::move(options))) {}
+
+Agent::~Agent() {
+  *p_->alive = false;
+  if (p_->started && !p_->stopped) stop();
+}
+
+base::Status Agent::start() {
+  Parts& p = *p_;
+  p.started = true;
+  p.build_workers();
+  ApiOptions api;
+  api.node_name = p.config.node_name;
+  api.ready = [&p] { return p.source && p.source->ready(); };
+  api.metrics = [&p] { return p.registry.render(); };
+  api.wall_now = [&p] { return p.clock.wall_now(); };
+  p.routes = std::make_unique<ApiRoutes>(p.store, *p.pod_config, p.persistence, api);
+
+  // API pods first: they hold their names before any static pod comes.
+  LoadedPods loaded = p.persistence.load_all();
+  for (const auto& problem : loaded.problems)
+    base::log_error("API pod in {} not restored: {}", p.persistence.directory().string(), problem);
+  p.pod_config->restore_api_pods(std::move(loaded.pods));
+
+  if (auto s = p.listen(); !s) {
+    p.stopped = true;
+    if (p.server) p.server->stop();
+    if (p.workers) p.workers->stop();
+    return s;
+  }
+  static_pods::DirWatcherOptions watch;
+  watch.dir = p.config.manifest_dir;
+  watch.node_name = p.config.node_name;
+  watch.relist_period = p.config.manifest_relist_period;
+  p.source = std::make_unique<static_pods::DirWatcher>(p.io, p.clock, watch);
+  p.register_gauges();
+  p.source->start([&p](const static_pods::ManifestSnapshot& s) { p.on_snapshot(s); });
+  asio::co_spawn(p.io, p.housekeeping(p.alive), asio::detached);
+  if (auto every = p.notifier.watchdog_interval())
+    asio::co_spawn(p.io, p.watchdog(p.alive, *every), asio::detached);
+  return {};
+}
+
+void Agent::stop() {
+  Parts& p = *p_;
+  if (p.stopped) return;
+  p.stopped = true;
+  base::log_info(
+      "podagent stopping: the API, the manifest source and the pod workers; "
+      "containers keep running");
+  if (auto s = p.notifier.stopping(); !s)
+    base::log_debug("sd_notify STOPPING=1: {}", s.error().to_string());
+  if (p.server) p.server->stop();
+  if (p.source) p.source->stop();
+  if (p.workers) p.workers->stop();  // leaves every container as it is
+  if (p.housekeeping_timer) p.housekeeping_timer->cancel();
+  if (p.watchdog_timer) p.watchdog_timer->cancel();
+  if (p.signals) {
+    boost::system::error_code ignored;
+    p.signals->cancel(ignored);
+  }
+}
+
+void Agent::stop_on_signals(std::function<void(int)> on_signal) {
+  Parts& p = *p_;
+  p.signals = std::make_unique<asio::signal_set>(p.io, SIGTERM, SIGINT);
+  p.signals->async_wait([this, alive = p.alive, on_signal = std::move(on_signal)](
+                            const boost::system::error_code& ec, int signo) {
+    if (ec || !*alive) return;
+    if (on_signal) on_signal(signo);
+    stop();
+  });
+}
+
+bool Agent::ready() const { return p_->source && p_->source->ready(); }
+std::optional<uint16_t> Agent::tcp_port() const { return p_->tcp_port; }
+bool Agent::has_runtime() const { return p_->runtime != nullptr; }
+PodStore& Agent::store() { return p_->store; }
+const static_pods::ManifestSource& Agent::manifests() const { return *p_->source; }
+std::string Agent::metrics_text() const { return p_->registry.render(); }
+
+}  // namespace podagent::agent
