@@ -27,8 +27,11 @@
 
 #include "model/document.h"
 #include "model/field_error.h"
+#include "base/utf8.h"
 
 namespace podagent::model {
+
+using base::valid_utf8;
 
 namespace {
 
@@ -120,29 +123,6 @@ Node::Kind resolve(const std::string& tag, const std::string& value) {
   return Node::Kind::String;
 }
 
-// Whether s is well-formed UTF-8 (no overlong forms, surrogates or code
-// points past U+10FFFF). yaml-cpp passes such bytes through from the input.
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc0 ? 2 : 0;
-    if (len == 0 || b0 > 0xf4 || i + len > s.size()) return false;
-    uint32_t cp = b0 & (0x7f >> len);
-    for (size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
 
 // ---------------------------------------------------------------------------
 // Builds Node trees from yaml-cpp's events, enforcing the limits.
