@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/unique_fd.h"
+
 namespace podagent::agent {
 
 namespace {
@@ -24,20 +26,6 @@ std::optional<std::uint64_t> parse_unsigned(const std::string& text) {
   return v;
 }
 
-// Closes the descriptor on every path out of notify().
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 base::Error errno_error(const std::string& what) {
   return base::Error(what + ": " + std::strerror(errno));
@@ -98,7 +86,7 @@ base::Status SystemdNotifier::notify(std::string_view message) {
     return base::Error("NOTIFY_SOCKET is neither an absolute path nor '@' abstract: " + socket_);
   }
 
-  Fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  base::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return errno_error("sd_notify: socket");
   ssize_t sent = ::sendto(fd.get(), message.data(), message.size(), MSG_NOSIGNAL,
                           reinterpret_cast<const sockaddr*>(&addr), addr_len);
