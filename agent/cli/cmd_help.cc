@@ -18,9 +18,18 @@ void print_usage(std::FILE* out) {
       "  podagent run [flags]                    run the agent (until SIGTERM or SIGINT)\n"
       "  podagent validate [-o json|yaml] FILE...  check Pod manifests; '-' reads stdin\n"
       "  podagent config [flags]                 print the effective configuration\n"
+      "  podagent get pods [NAME...] [-n NS|-A] [-o wide|json|yaml]\n"
+      "                                          list the agent's pods\n"
+      "  podagent describe pod NAME [-n NS]      show one pod in detail\n"
+      "  podagent apply -f FILE                  create the file's pods, or replace them\n"
+      "  podagent delete pod NAME [-n NS] [--grace-period N]\n"
+      "                                          delete a pod\n"
+      "  podagent logs POD [-c C] [-f]           print a container's log\n"
       "  podagent version                        print the version\n"
       "  podagent help                           print this text\n"
       "\n"
+      "The client commands (get, describe, apply, delete, logs) talk to the agent on\n"
+      "its API socket: --socket PATH, else api.socket of the configuration.\n"
       "'podagent COMMAND --help' describes a command's flags. The configuration is\n"
       "documented field by field in config/podagent.yaml.\n",
       out);

@@ -18,6 +18,12 @@ int validate_command(std::span<char* const> args);  // cmd_validate.cc
 int config_command(std::span<char* const> args);    // cmd_config.cc
 int version_command(std::span<char* const> args);   // cmd_help.cc
 int help_command(std::span<char* const> args);      // cmd_help.cc
+// Clients of a running agent's API socket (client_common.h).
+int get_command(std::span<char* const> args);       // cmd_get.cc
+int describe_command(std::span<char* const> args);  // cmd_describe.cc
+int apply_command(std::span<char* const> args);     // cmd_apply.cc
+int delete_command(std::span<char* const> args);    // cmd_delete.cc
+int logs_command(std::span<char* const> args);      // cmd_logs.cc
 
 // The program's version ("0.1.0").
 std::string_view version();

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   if (command == "run") return run_command(rest);
   if (command == "validate") return validate_command(rest);
   if (command == "config") return config_command(rest);
+  if (command == "get") return get_command(rest);
+  if (command == "describe") return describe_command(rest);
+  if (command == "apply") return apply_command(rest);
+  if (command == "delete") return delete_command(rest);
+  if (command == "logs") return logs_command(rest);
   if (command == "version" || command == "--version") return version_command(rest);
   if (command == "help" || command == "--help" || command == "-h") return help_command(rest);
   std::fprintf(stderr, "podagent: unknown command \"%.*s\"\n\n", static_cast<int>(command.size()),
