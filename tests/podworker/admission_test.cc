@@ -93,6 +93,9 @@ struct AdmitCase {
   AdmitResult want;
 };
 
+// gtest prints the case by its name, not as raw bytes.
+void PrintTo(const AdmitCase& c, std::ostream* os) { *os << c.name; }
+
 class AdmissionTest : public ::testing::TestWithParam<AdmitCase> {};
 
 TEST_P(AdmissionTest, Decides) {

@@ -357,6 +357,9 @@ struct PhaseCase {
   const char* want;
 };
 
+// gtest prints the case by its name, not as raw bytes.
+void PrintTo(const PhaseCase& c, std::ostream* os) { *os << c.name; }
+
 class PodStatusPhaseTest : public ::testing::TestWithParam<PhaseCase> {};
 
 TEST_P(PodStatusPhaseTest, AppOutcomes) {
