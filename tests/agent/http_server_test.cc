@@ -1,6 +1,6 @@
 // The HTTP server over real sockets, with a small blocking client written
 // on POSIX sockets. The server's io_context runs on its own thread; the
-// test talks to it only through sockets and run_on_io().
+// test talks to it only through sockets and io_thread_.run().
 
 #include "agent/http_server.h"
 
@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "agent/api_routes.h"
+#include "tests/agent/io_thread.h"
 
 // Options are written as designated initializers naming only what a test is
 // about; the rest keep their defaults, which -Wmissing-field-initializers flags.
@@ -184,17 +185,16 @@ model::Pod make_pod(std::string name, std::string uid) {
   return p;
 }
 
-class HttpServerTest : public testing::Test {
+class HttpServerTest : public ::testing::Test {
  protected:
-  HttpServerTest() : guard_(net::make_work_guard(io_)), routes_(store_, sink_, persistence_) {
+  HttpServerTest() : routes_(store_, sink_, persistence_) {
     std::string tmpl = (fs::temp_directory_path() / "podagent-http-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
   }
 
   ~HttpServerTest() override {
-    if (server_) run_on_io([&] { server_->stop(); });
-    guard_.reset();
-    if (thread_.joinable()) thread_.join();
+    if (server_) io_thread_.run([&] { server_->stop(); });
+    io_thread_.join();
     server_.reset();
     fs::remove_all(dir_);
   }
@@ -204,12 +204,12 @@ class HttpServerTest : public testing::Test {
   void start(HttpLimits limits = {}) {
     server_ = std::make_unique<HttpServer>(
         io_, [this](const ApiRequest& r) { return routes_.handle(r); }, limits);
-    thread_ = std::thread([this] { io_.run(); });
+    io_thread_.start();
   }
 
   uint16_t listen_tcp(std::shared_ptr<Authenticator> auth = nullptr) {
     uint16_t port = 0;
-    run_on_io([&] {
+    io_thread_.run([&] {
       auto p = server_->listen_tcp(TcpListenerOptions{.authenticator = std::move(auth)});
       ASSERT_TRUE(p.ok()) << p.error().message;
       port = *p;
@@ -217,31 +217,20 @@ class HttpServerTest : public testing::Test {
     return port;
   }
 
-  template <typename F>
-  void run_on_io(F&& f) {
-    std::promise<void> done;
-    net::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
-  net::io_context io_;
-  net::executor_work_guard<net::io_context::executor_type> guard_;
+  testing::IoThread io_thread_;
+  net::io_context& io_ = io_thread_.io();
   PodStore store_;
   FakeSink sink_;
   MemoryPodPersistence persistence_;
   ApiRoutes routes_;
   std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
   fs::path dir_;
 };
 
 TEST_F(HttpServerTest, ServesOnAUnixSocketWithItsMode) {
   start();
   const std::string path = (dir_ / "run" / "podagent.sock").string();
-  run_on_io([&] { ASSERT_TRUE(server_->listen_unix({.path = path, .mode = 0660}).ok()); });
+  io_thread_.run([&] { ASSERT_TRUE(server_->listen_unix({.path = path, .mode = 0660}).ok()); });
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
@@ -257,12 +246,12 @@ TEST_F(HttpServerTest, ServesOnAUnixSocketWithItsMode) {
   ::close(fd);
 
   // A second listener on the same live socket is refused.
-  run_on_io([&] {
+  io_thread_.run([&] {
     auto again = server_->listen_unix({.path = path});
     ASSERT_FALSE(again.ok());
     EXPECT_NE(again.error().message.find("in use"), std::string::npos) << again.error().message;
   });
-  run_on_io([&] { server_->stop(); });
+  io_thread_.run([&] { server_->stop(); });
   EXPECT_FALSE(fs::exists(path));
 }
 
@@ -279,7 +268,7 @@ TEST_F(HttpServerTest, ReplacesAStaleSocketButNoOtherFile) {
   }
   const std::string regular = (dir_ / "regular").string();
   std::ofstream(regular) << "keep me";
-  run_on_io([&] {
+  io_thread_.run([&] {
     EXPECT_TRUE(server_->listen_unix({.path = stale}).ok());
     auto refused = server_->listen_unix({.path = regular});
     ASSERT_FALSE(refused.ok());
@@ -302,7 +291,7 @@ TEST_F(HttpServerTest, TcpOnPortZeroWithKeepAlive) {
   start();
   const uint16_t port = listen_tcp();
   ASSERT_NE(port, 0);
-  run_on_io([&] { store_.put(make_pod("web", "u1")); });
+  io_thread_.run([&] { store_.put(make_pod("web", "u1")); });
   int fd = connect_tcp(port);
   std::string buffer;
   send_all(fd, get("/version") + get("/api/v1/namespaces/default/pods/web"));  // pipelined
@@ -360,7 +349,7 @@ TEST_F(HttpServerTest, OversizedBodiesAndHeadersAreRefused) {
     EXPECT_EQ(r->status, 400);
     ::close(fd);
   }
-  run_on_io([&] { EXPECT_EQ(store_.size(), 0u); });
+  io_thread_.run([&] { EXPECT_EQ(store_.size(), 0u); });
 }
 
 TEST_F(HttpServerTest, SlowAndIdleClientsAreCutOff) {
@@ -387,7 +376,7 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosed) {
   ASSERT_TRUE(read_response(b, bb));
   int c = connect_tcp(port);
   EXPECT_TRUE(closed_by_server(c));
-  run_on_io([&] { EXPECT_EQ(server_->connections(), 2u); });
+  io_thread_.run([&] { EXPECT_EQ(server_->connections(), 2u); });
   ::close(a);
   ::close(b);
   ::close(c);
@@ -396,7 +385,7 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosed) {
 TEST_F(HttpServerTest, WatchStreamsOneChunkPerEvent) {
   start();
   const uint16_t port = listen_tcp();
-  run_on_io([&] { store_.put(make_pod("web", "u1")); });
+  io_thread_.run([&] { store_.put(make_pod("web", "u1")); });
   int fd = connect_tcp(port);
   std::string buffer;
   send_all(fd, get("/api/v1/pods?watch=true"));
@@ -409,7 +398,7 @@ TEST_F(HttpServerTest, WatchStreamsOneChunkPerEvent) {
   EXPECT_TRUE(first->starts_with(R"({"type":"ADDED","object":{)")) << *first;
   EXPECT_EQ(first->back(), '\n');
 
-  run_on_io([&] {
+  io_thread_.run([&] {
     model::PodStatus running;
     running.phase = "Running";
     store_.set_status(base::PodUid("u1"), running);
@@ -419,13 +408,13 @@ TEST_F(HttpServerTest, WatchStreamsOneChunkPerEvent) {
   EXPECT_TRUE(second->starts_with(R"({"type":"MODIFIED")")) << *second;
   EXPECT_NE(second->find("\"phase\":\"Running\""), std::string::npos);
 
-  run_on_io([&] { store_.remove(base::PodUid("u1")); });
+  io_thread_.run([&] { store_.remove(base::PodUid("u1")); });
   auto third = read_chunk(fd, buffer);
   ASSERT_TRUE(third);
   EXPECT_TRUE(third->starts_with(R"({"type":"DELETED")")) << *third;
 
   // Stopping the server ends the watch.
-  run_on_io([&] { server_->stop(); });
+  io_thread_.run([&] { server_->stop(); });
   EXPECT_FALSE(read_chunk(fd, buffer));
   ::close(fd);
 }
@@ -456,7 +445,7 @@ TEST_F(HttpServerTest, AClientLeavingAWatchFreesItsConnection) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(kSafetySeconds);
   size_t open = 1;
   while (open != 0 && std::chrono::steady_clock::now() < give_up) {
-    run_on_io([&] { open = server_->connections(); });
+    io_thread_.run([&] { open = server_->connections(); });
     if (open != 0) std::this_thread::yield();
   }
   EXPECT_EQ(open, 0u);

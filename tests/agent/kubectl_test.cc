@@ -23,6 +23,7 @@
 #include "agent/api_routes.h"
 #include "agent/auth.h"
 #include "agent/http_server.h"
+#include "tests/agent/io_thread.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -191,20 +192,18 @@ class RecordingSink : public PodSink {
   PodStore& store_;
 };
 
-class KubectlTest : public testing::Test {
+class KubectlTest : public ::testing::Test {
  protected:
   KubectlTest()
-      : guard_(net::make_work_guard(io_)),
-        sink_(io_, store_),
+      : sink_(io_, store_),
         routes_(store_, sink_, persistence_, ApiOptions{.node_name = "node-a"}) {
     std::string tmpl = (fs::temp_directory_path() / "podagent-kubectl-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
   }
 
   ~KubectlTest() override {
-    if (server_) run_on_io([&] { server_->stop(); });
-    guard_.reset();
-    if (thread_.joinable()) thread_.join();
+    if (server_) io_thread_.run([&] { server_->stop(); });
+    io_thread_.join();
     server_.reset();
     fs::remove_all(dir_);
   }
@@ -218,9 +217,9 @@ class KubectlTest : public testing::Test {
     ASSERT_TRUE(security.ok()) << security.error().to_string();
     server_ = std::make_unique<HttpServer>(
         io_, [this](const ApiRequest& r) { return routes_.handle(r); });
-    thread_ = std::thread([this] { io_.run(); });
+    io_thread_.start();
     uint16_t port = 0;
-    run_on_io([&] {
+    io_thread_.run([&] {
       auto p =
           server_->listen_tcp({.authenticator = security->authenticator, .tls = security->tls});
       ASSERT_TRUE(p.ok()) << p.error().message;
@@ -264,38 +263,27 @@ class KubectlTest : public testing::Test {
     ASSERT_EQ(o.out, "pod/hello created\n") << o.err;
   }
 
-  template <typename F>
-  void run_on_io(F&& f) {
-    std::promise<void> done;
-    net::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
   std::vector<std::string> sink_calls() {
     std::vector<std::string> calls;
-    run_on_io([&] { calls = sink_.calls; });
+    io_thread_.run([&] { calls = sink_.calls; });
     return calls;
   }
 
   model::Pod stored(const std::string& name) {
     model::Pod pod;
-    run_on_io([&] {
+    io_thread_.run([&] {
       if (auto p = store_.get("default", name)) pod = *p;
     });
     return pod;
   }
 
-  net::io_context io_;
-  net::executor_work_guard<net::io_context::executor_type> guard_;
+  testing::IoThread io_thread_;
+  net::io_context& io_ = io_thread_.io();
   PodStore store_;
   RecordingSink sink_;
   MemoryPodPersistence persistence_;
   ApiRoutes routes_;
   std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
   fs::path dir_;
 };
 

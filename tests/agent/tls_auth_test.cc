@@ -28,6 +28,7 @@
 #include "agent/auth.h"
 #include "agent/http_server.h"
 #include "agent/tls_context.h"
+#include "tests/agent/io_thread.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -162,9 +163,9 @@ std::string plain_exchange(uint16_t port, std::string_view request) {
   return received;
 }
 
-class TlsAuthTest : public testing::Test {
+class TlsAuthTest : public ::testing::Test {
  protected:
-  TlsAuthTest() : guard_(net::make_work_guard(io_)), routes_(store_, sink_, persistence_) {
+  TlsAuthTest() : routes_(store_, sink_, persistence_) {
     std::string tmpl = (fs::temp_directory_path() / "podagent-tls-XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
     std::ofstream(dir_ / "tokens.csv") << kTokens;
@@ -179,9 +180,8 @@ class TlsAuthTest : public testing::Test {
   }
 
   ~TlsAuthTest() override {
-    if (server_) run_on_io([&] { server_->stop(); });
-    guard_.reset();
-    if (thread_.joinable()) thread_.join();
+    if (server_) io_thread_.run([&] { server_->stop(); });
+    io_thread_.join();
     server_.reset();
     fs::remove_all(dir_);
   }
@@ -222,8 +222,8 @@ class TlsAuthTest : public testing::Test {
     serving_ = security->serving;
     server_ = std::make_unique<HttpServer>(
         io_, [this](const ApiRequest& r) { return routes_.handle(r); }, limits);
-    thread_ = std::thread([this] { io_.run(); });
-    run_on_io([&] {
+    io_thread_.start();
+    io_thread_.run([&] {
       auto p =
           server_->listen_tcp({.authenticator = security->authenticator, .tls = security->tls});
       ASSERT_TRUE(p.ok()) << p.error().message;
@@ -233,30 +233,19 @@ class TlsAuthTest : public testing::Test {
 
   Reply call(Call c) { return https(port_, serving_.cert, c); }
 
-  template <typename F>
-  void run_on_io(F&& f) {
-    std::promise<void> done;
-    net::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
   size_t stored_pods() {
     size_t n = 0;
-    run_on_io([&] { n = store_.size(); });
+    io_thread_.run([&] { n = store_.size(); });
     return n;
   }
 
-  net::io_context io_;
-  net::executor_work_guard<net::io_context::executor_type> guard_;
+  testing::IoThread io_thread_;
+  net::io_context& io_ = io_thread_.io();
   PodStore store_;
   FakeSink sink_;
   MemoryPodPersistence persistence_;
   ApiRoutes routes_;
   std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
   fs::path dir_;
   uint16_t port_ = 0;
   CertificatePaths serving_;
