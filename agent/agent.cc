@@ -162,6 +162,7 @@ void Agent::Parts::build_workers() {
   wo.backoff = {config.crash_loop_back_off.initial, config.crash_loop_back_off.max,
                 config.crash_loop_back_off.reset};
   wo.node_name = config.node_name;
+  wo.pod_logs_dir = config.pod_logs_dir;
   wo.admitter = admitter.get();
   wo.on_status = [this](const base::PodUid& uid, const model::PodStatus& status) {
     pod_config->on_status(uid, status);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -26,6 +27,8 @@ struct SyncTarget {
   // When set, the id of every container about to be stopped is appended
   // here, so that a shorter grace period can hurry those stops.
   std::vector<base::ContainerId>* stopping = nullptr;
+  // The node's pod log root; empty: containers keep no log files.
+  std::filesystem::path pod_logs_dir = {};
 };
 
 struct SyncOutcome {

@@ -402,7 +402,7 @@ runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& ali
     publish(w, observed, nullptr);
   } else if (std::holds_alternative<lifecycle::Finished>(w.state)) {
     SyncTarget target{runtime_, clock_, w.pod(), w.desired->hashes, [alive, this] { return *alive && !stopping_; },
-                      w.waiting};
+                      w.waiting, nullptr, options_.pod_logs_dir};
     SyncOutcome removed = co_await remove_everything(target, observed);
     (void)removed;  // the worker ends either way; leftovers are the runtime's GC's
   }
@@ -469,7 +469,7 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
     co_return;
   }
   SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
-                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping};
+                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping, options_.pod_logs_dir};
   const auto kill_deadline = now + pod_grace(pod);
   w.stopping_deadline = kill_deadline;
   SyncOutcome result = co_await execute_plan(target, plan, kill_deadline);
@@ -510,7 +510,7 @@ runtime::Task<void> PodWorkers::sync_terminating(Worker& w, const ObservedPod& o
   }
   publish(w, observed, nullptr);
   SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
-                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping};
+                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping, options_.pod_logs_dir};
   w.stopping_deadline = deadline;
   SyncOutcome result = co_await execute_plan(target, plan, deadline);
   if (!*alive) co_return;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,9 @@ class PodWorkers {
     base::Backoff::Options backoff;
     std::string node_name;
     std::string host_ip;
+    // Containers log to <pod_logs_dir>/<namespace>_<name>_<uid>/<container>/<restart>.log;
+    // empty: no log files.
+    std::filesystem::path pod_logs_dir;
     // Called with a pod's status whenever it changes.
     StatusSink on_status;
     // Asked before a UID first starts; a refused pod is Failed for good.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,9 @@ struct SandboxConfig {
   // The whole pod, for what a backend needs of it (hostname, host
   // namespaces, DNS, ports, runtime class, labels). Never null.
   std::shared_ptr<const model::Pod> pod;
+  // Where the pod's container logs go (the kubelet's
+  // <podLogsDir>/<namespace>_<name>_<uid>); empty: the backend keeps none.
+  std::filesystem::path log_directory;
   bool operator==(const SandboxConfig&) const = default;
 };
 
@@ -45,6 +49,9 @@ struct ContainerConfig {
   uint32_t attempt = 0;      // the container's restart count at creation
   std::string spec_hash;     // hash of `spec`; a change means a new container
   std::shared_ptr<const model::Pod> pod;  // never null
+  // The container's CRI-format log, relative to the sandbox's
+  // log_directory: <container>/<attempt>.log.
+  std::filesystem::path log_path;
 };
 
 enum class SandboxState { Ready, NotReady };
@@ -152,6 +159,13 @@ class Runtime {
   // unspecified on an error), so that a caller listing many pods in a row
   // reuses one buffer's allocations. The default moves list_pod's result.
   virtual Task<base::Status> list_pod_into(const PodUid& pod, PodRuntimeState& out);
+
+  // Images, against the node's local store: there is no registry, so
+  // "pulling" resolves the reference locally, or fails saying how to get the
+  // image onto the node. image_status gives the image's id, or nullopt when
+  // the node lacks it.
+  virtual Task<base::Result<std::optional<std::string>>> image_status(const std::string& ref) = 0;
+  virtual Task<base::Result<std::string>> pull_image(const std::string& ref) = 0;
 
   // Runs `command` in the container; kills it at `timeout`.
   virtual Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,

@@ -501,6 +501,14 @@ Task<Result<ContainerStatus>> FakeRuntime::container_status(const ContainerId& i
   co_return c->status;
 }
 
+Task<Result<std::optional<std::string>>> FakeRuntime::image_status(const std::string& ref) {
+  co_return std::optional<std::string>("sha256:fake-" + ref);
+}
+
+Task<Result<std::string>> FakeRuntime::pull_image(const std::string& ref) {
+  co_return "sha256:fake-" + ref;
+}
+
 Task<Result<ExecResult>> FakeRuntime::exec(const ContainerId& id, std::vector<std::string> command,
                                            std::chrono::milliseconds timeout) {
   auto s = state_;

@@ -130,6 +130,9 @@ class FakeRuntime final : public Runtime {
   Task<base::Result<ContainerStatus>> container_status(const ContainerId& id) override;
   Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
                                       std::chrono::milliseconds timeout) override;
+  // Every image is present, its id derived from the reference.
+  Task<base::Result<std::optional<std::string>>> image_status(const std::string& ref) override;
+  Task<base::Result<std::string>> pull_image(const std::string& ref) override;
   // Without scanning the other pods: O(that pod's objects).
   Task<base::Result<PodRuntimeState>> list_pod(const PodUid& pod) override;
   // Copies into `out`'s existing elements: no allocation once `out` has held
