@@ -12,14 +12,16 @@ packages=(
   libboost-json1.81-dev             # left out of libboost1.81-all-dev
   libyaml-cpp-dev libfmt-dev
   libssl-dev                        # TLS on the API's TCP listener
+  libarchive-dev                    # image archives (runtime/oci/)
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
 # To run real containers, added as the parts that use them land (see
 # DESIGN.md, "Real parts"): keep this list in step with the code.
 runtime_packages=(
-  # runc crun conmon containernetworking-plugins busybox-static
-  # containerd systemd-container debootstrap
+  runc crun conmon                  # the oci backend
+  busybox-static                    # the busybox image scripts/build-busybox-image.sh makes
+  # containernetworking-plugins containerd systemd-container debootstrap
 )
 
 wanted=("${packages[@]}" "${runtime_packages[@]}")

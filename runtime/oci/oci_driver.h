@@ -1,0 +1,84 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "runtime/runtime.h"
+
+namespace podagent::runtime::oci {
+
+// What the OCI runtime says of one container (`runc state`).
+struct OciState {
+  std::string id;
+  std::string status;  // "creating", "created", "running", "stopped", "paused"
+  int pid = 0;         // 0 once stopped
+  std::filesystem::path bundle;
+  bool operator==(const OciState&) const = default;
+};
+
+struct OciDriverOptions {
+  std::filesystem::path runtime_binary = "runc";  // runc or crun (a name is looked up in PATH)
+  std::filesystem::path runtime_root;             // --root of the runtime's state; empty: its default
+  std::filesystem::path conmon_binary = "conmon";
+  // conmon writes <exit_dir>/<id> holding the exit code when a container's
+  // process ends; watched with inotify.
+  std::filesystem::path exit_dir;
+  // conmon's attach sockets and pid files live under <state_dir>/<id>/.
+  std::filesystem::path state_dir;
+  // Log files rotate at this size (the kubelet's containerLogMaxSize).
+  uint64_t log_max_bytes = 10 << 20;
+};
+
+// One OCI runtime binary (runc, crun) driven through one conmon per
+// container: conmon holds the container's stdio, writes its CRI-format log
+// and its exit code, and outlives the agent, so containers keep running
+// when the agent stops. Processes are spawned and awaited without blocking
+// the io_context (pidfds). Every call completes on `executor`.
+class OciDriver {
+ public:
+  OciDriver(boost::asio::any_io_executor executor, OciDriverOptions options);
+  ~OciDriver();
+  OciDriver(const OciDriver&) = delete;
+  OciDriver& operator=(const OciDriver&) = delete;
+
+  // Creates the container of `bundle` (its config.json written) under a new
+  // conmon; completes once the runtime created it (state "created").
+  // `log_path` receives stdout/stderr in the CRI format; empty: no log.
+  Task<base::Status> create(const std::string& id, const std::filesystem::path& bundle,
+                            const std::filesystem::path& log_path, bool terminal, bool stdin_open);
+  Task<base::Status> start(const std::string& id);
+  // Signals the container's init process (`all`: every process of it).
+  Task<base::Status> kill(const std::string& id, int signal, bool all = false);
+  // `runc delete --force`; succeeds when the container is already gone.
+  Task<base::Status> remove(const std::string& id);
+  Task<base::Result<OciState>> state(const std::string& id);
+  Task<base::Result<std::vector<OciState>>> list();
+  // A non-interactive process in the container: its exit code and output;
+  // killed at `timeout` (timed_out set).
+  Task<base::Result<ExecResult>> exec(const std::string& id, const std::vector<std::string>& argv,
+                                      std::chrono::milliseconds timeout);
+  // Asks the container's conmon to reopen its log file (after a rotation).
+  base::Status reopen_log(const std::string& id);
+
+  // The exit code conmon recorded, if the container exited.
+  std::optional<int> exit_code(const std::string& id) const;
+  // Called on the executor with the id of each container whose exit file
+  // appeared. Set once, before create().
+  void on_exit(std::function<void(const std::string& id)> handler);
+  // Forgets the exit file and conmon's files of a removed container.
+  void forget(const std::string& id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace podagent::runtime::oci
