@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -43,6 +44,16 @@ struct NodeFacts {
   std::string host_ip;
   int64_t allocatable_cpu_millis = 0;   // resourceFieldRef of a limit not set
   int64_t allocatable_memory_bytes = 0;
+  int64_t allocatable_ephemeral_storage_bytes = 0;
+};
+
+// The ids a container's process runs as. additional_gids holds the primary
+// gid first, then the user's other groups (as containerd sets them).
+struct ProcessUser {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
+  bool operator==(const ProcessUser&) const = default;
 };
 
 struct SandboxSpecInput {
@@ -63,6 +74,13 @@ struct ContainerSpecInput {
   NodeFacts node;
   std::string hostname;                         // for HOSTNAME, as the sandbox has it
   std::string cgroups_path;
+  // The process's ids, as container_user() resolved them against the
+  // rootfs's /etc/passwd and /etc/group. Unset: container_user() with no
+  // passwd or group text, so only a numeric image user works.
+  std::optional<ProcessUser> user;
+  // What "privileged" grants ("CAP_..." names): the node's bounding set,
+  // which the backend reads. Empty: every capability Linux 5.9+ knows.
+  std::vector<std::string> privileged_capabilities;
 };
 
 // The container's process arguments by the Kubernetes rules: command
@@ -75,16 +93,42 @@ base::Result<std::vector<std::string>> container_argv(const model::Container& co
 
 // The container's environment, "NAME=value", in order: the image's, then
 // the container's (later entries win, order of first appearance kept),
-// with $(VAR) expanded against what precedes, fieldRef and resourceFieldRef
-// resolved, and HOSTNAME set. configMapKeyRef/secretKeyRef give an error
-// naming the variable until those sources exist.
+// with $(VAR) expanded against what precedes in the container's env,
+// fieldRef and resourceFieldRef resolved, and HOSTNAME set. As containerd
+// builds it: a default PATH first (replaced in place by the image's or the
+// container's), then HOSTNAME=input.hostname, then the image's env, then
+// container_env_vars(). configMapKeyRef/secretKeyRef (and envFrom) give an
+// error naming the variable until those sources exist.
 base::Result<std::vector<std::string>> container_env(const ContainerSpecInput& input);
+
+// The container's own variables (spec env only, no image env, no HOSTNAME),
+// resolved and expanded: what $(VAR) in command and args sees, as in the
+// kubelet. The image's env is not visible to $(VAR) either, as in Kubernetes.
+base::Result<std::vector<std::string>> container_env_vars(const ContainerSpecInput& input);
 
 // Kubernetes' $(VAR) expansion: $(NAME) of a known variable is replaced,
 // $$ escapes, anything else stays as written.
 std::string expand_var_refs(std::string_view text, const std::map<std::string, std::string>& vars);
 
+// Resolves an image user "user[:group]" (names or numeric ids) against the
+// texts of the rootfs's /etc/passwd and /etc/group, as runc and containerd
+// do: "" is root; a numeric uid missing from passwd is used as is (gid 0);
+// a name missing from passwd is an error; without an explicit group, the
+// groups that list the user as a member are added.
+base::Result<ProcessUser> resolve_user(std::string_view user, std::string_view passwd,
+                                       std::string_view group);
+// The container's user: runAsUser/runAsGroup of the container's
+// securityContext, else the pod's, over the image's user; then the pod's
+// supplementalGroups and fsGroup appended to additional_gids.
+base::Result<ProcessUser> container_user(const model::Pod& pod, const model::Container& container,
+                                         const ImageConfig& image, std::string_view passwd,
+                                         std::string_view group);
+
 // config.json for the pod's infra container and for a container of the pod.
+// A container gets the default mounts (/proc, /dev, /dev/pts, /dev/shm,
+// /dev/mqueue, /sys, /sys/fs/cgroup) and then input.mounts as rbind mounts;
+// an input mount at a default mount's destination replaces it (the backend
+// passes the pod's shared /dev/shm that way).
 base::Result<std::string> sandbox_spec_json(const SandboxSpecInput& input);
 base::Result<std::string> container_spec_json(const ContainerSpecInput& input);
 
@@ -96,6 +140,8 @@ std::string pod_hostname(const model::Pod& pod);
 // the node's own file's text).
 std::string hosts_file(const model::Pod& pod, const std::vector<std::string>& pod_ips);
 std::string hostname_file(const model::Pod& pod);
+// /etc/hosts of a hostNetwork pod: the node's file, then the hostAliases.
+std::string host_network_hosts_file(const model::Pod& pod, std::string_view node_hosts);
 base::Result<std::string> resolv_conf_file(const model::Pod& pod, std::string_view node_resolv_conf);
 
 }  // namespace podagent::runtime::oci
