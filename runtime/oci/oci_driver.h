@@ -35,6 +35,9 @@ struct OciDriverOptions {
   std::filesystem::path state_dir;
   // Log files rotate at this size (the kubelet's containerLogMaxSize).
   uint64_t log_max_bytes = 10 << 20;
+  // A runtime command (or conmon's create) still running after this is
+  // killed and its call fails.
+  std::chrono::milliseconds command_timeout{30000};
 };
 
 // One OCI runtime binary (runc, crun) driven through one conmon per
@@ -42,6 +45,9 @@ struct OciDriverOptions {
 // and its exit code, and outlives the agent, so containers keep running
 // when the agent stops. Processes are spawned and awaited without blocking
 // the io_context (pidfds). Every call completes on `executor`.
+// REQUIRES: no call is in flight when the driver is destroyed; the
+// containers and their conmons live on (a new driver on the same
+// directories sees them).
 class OciDriver {
  public:
   OciDriver(boost::asio::any_io_executor executor, OciDriverOptions options);
@@ -71,7 +77,8 @@ class OciDriver {
   // The exit code conmon recorded, if the container exited.
   std::optional<int> exit_code(const std::string& id) const;
   // Called on the executor with the id of each container whose exit file
-  // appeared. Set once, before create().
+  // appeared (possibly more than once for an id: after an inotify queue
+  // overflow every exit file present is reported). Set once, before create().
   void on_exit(std::function<void(const std::string& id)> handler);
   // Forgets the exit file and conmon's files of a removed container.
   void forget(const std::string& id);

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace podagent::runtime::oci {
+
+// `name` itself when it holds a '/', else the first executable file of that
+// name in PATH; absolute in both cases.
+base::Result<std::filesystem::path> find_program(const std::filesystem::path& name);
+
+// Where the unified (cgroup2) hierarchy is mounted when the node has the
+// hybrid layout (cgroup v1 controllers beside a cgroup2 mount, as under
+// /sys/fs/cgroup/unified); nullopt on a pure v1 or pure v2 node.
+// `mountinfo` is the text of /proc/self/mountinfo.
+std::optional<std::filesystem::path> hybrid_unified_mount(const std::string& mountinfo);
+
+// The command that the driver and conmon run as the OCI runtime `binary`.
+// Normally the binary itself (found in PATH). crun 1.8 refuses the hybrid
+// cgroup layout ("cgroups in hybrid mode not supported"), so on such a node
+// crun is run through a generated script, <state_dir>/<name>-private-mounts,
+// that enters a private mount namespace, unmounts the unified hierarchy
+// there (the node's mounts are untouched) and execs crun, which then sees a
+// plain v1 node. Fails when the binary is missing or the script cannot be
+// written.
+base::Result<std::filesystem::path> runtime_command(const std::filesystem::path& binary,
+                                                    const std::filesystem::path& state_dir);
+
+}  // namespace podagent::runtime::oci
