@@ -49,7 +49,7 @@ class Reader {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
     pollfd p{fd_, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0)
+    if (!unbounded_ && (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0))
       return base::Error("timed out waiting for the agent's answer");
     char chunk[16384];
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
@@ -76,6 +76,9 @@ class Reader {
     return base::Error("the agent's answer exceeds the client's size limit");
   }
 
+  // From now on, waits without a deadline (blocking reads).
+  void unbounded() { unbounded_ = true; }
+
   // Exactly `n` bytes.
   base::Result<std::string> exactly(size_t n) {
     while (buffer_.size() < n) {
@@ -101,6 +104,7 @@ class Reader {
  private:
   int fd_;
   Clock::time_point deadline_;
+  bool unbounded_ = false;
   std::string buffer_;
 };
 
@@ -154,7 +158,10 @@ base::Result<Head> parse_head(const std::string& text) {
   return head;
 }
 
-base::Result<std::string> read_chunked(Reader& reader, size_t limit) {
+// With `on_body`, each chunk goes to it as it comes instead of into the
+// result, and `limit` bounds one chunk rather than the whole body.
+base::Result<std::string> read_chunked(Reader& reader, size_t limit,
+                                       const std::function<void(std::string_view)>& on_body = {}) {
   std::string body;
   for (;;) {
     auto line = reader.until("\r\n", 256);
@@ -166,6 +173,10 @@ base::Result<std::string> read_chunked(Reader& reader, size_t limit) {
     if (body.size() + size > limit) return base::Error("the agent's answer exceeds the size limit");
     auto data = reader.exactly(static_cast<size_t>(size) + 2);
     if (!data) return data.error();
+    if (on_body) {
+      on_body(std::string_view(*data).substr(0, static_cast<size_t>(size)));
+      continue;
+    }
     body.append(*data, 0, static_cast<size_t>(size));
   }
 }
@@ -198,6 +209,11 @@ base::Status send_all(int fd, std::string_view data, Clock::time_point deadline)
 }  // namespace
 
 base::Result<ClientResponse> ApiClient::send(const ClientRequest& request) const {
+  return send_streaming(request, nullptr);
+}
+
+base::Result<ClientResponse> ApiClient::send_streaming(
+    const ClientRequest& request, const std::function<void(std::string_view)>& on_body) const {
   const auto deadline = Clock::now() + options_.timeout;
   auto fd = connect_unix(options_.socket_path);
   if (!fd) return fd.error();
@@ -211,7 +227,10 @@ base::Result<ClientResponse> ApiClient::send(const ClientRequest& request) const
   if (!head) return head.error();
   ClientResponse response{head->status, head->content_type, {}};
   base::Result<std::string> body = std::string();
-  if (head->chunked) {
+  if (on_body && head->chunked && head->status == 200) {
+    reader.unbounded();
+    body = read_chunked(reader, options_.max_body_bytes, on_body);
+  } else if (head->chunked) {
     body = read_chunked(reader, options_.max_body_bytes);
   } else if (head->content_length) {
     if (*head->content_length > options_.max_body_bytes)

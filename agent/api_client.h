@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,12 @@ class ApiClient {
   // the response is malformed or exceeds the size bounds. An HTTP error
   // status is a response, not an error.
   base::Result<ClientResponse> send(const ClientRequest& request) const;
+  // As send, but a 200 answer with a chunked body is handed to `on_body`
+  // piece by piece as it arrives, with no time limit once its head has come
+  // (a followed log); its response then has an empty body. Other answers are
+  // read whole, as by send.
+  base::Result<ClientResponse> send_streaming(
+      const ClientRequest& request, const std::function<void(std::string_view)>& on_body) const;
 
   const std::string& socket_path() const { return options_.socket_path; }
 

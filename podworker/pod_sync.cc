@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "runtime/container_log.h"
+
 namespace podagent::podworker {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
@@ -79,7 +81,7 @@ runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, con
   config.attempt = s.attempt;
   config.spec_hash = s.kind == ContainerKind::App ? t.hashes.app[s.index] : t.hashes.init[s.index];
   config.pod = t.pod;
-  if (!t.pod_logs_dir.empty()) config.log_path = std::filesystem::path(s.name) / (std::to_string(s.attempt) + ".log");
+  if (!t.pod_logs_dir.empty()) config.log_path = runtime::container_log_path(s.name, s.attempt);
   base::Result<base::ContainerId> id = co_await t.runtime.create_container(sandbox, config);
   if (!t.go_on()) co_return false;
   if (!id) {
@@ -105,7 +107,7 @@ runtime::Task<std::optional<base::SandboxId>> create_sandbox(SyncTarget& t, uint
   config.pod = t.pod;
   if (!t.pod_logs_dir.empty()) {
     const model::ObjectMeta& m = t.pod->metadata;
-    config.log_directory = t.pod_logs_dir / (m.namespace_ + "_" + m.name + "_" + m.uid);
+    config.log_directory = runtime::pod_log_directory(t.pod_logs_dir, m.namespace_, m.name, m.uid);
   }
   base::Result<base::SandboxId> id = co_await t.runtime.run_sandbox(config);
   if (!id) co_return std::nullopt;

@@ -1,5 +1,9 @@
 #include "runtime/fake/fake_script.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <system_error>
 #include <utility>
 
 namespace podagent::runtime {
@@ -55,6 +59,24 @@ FakeScript& FakeScript::exec_result(ExecResult result, base::Duration takes) {
   exec_result_ = std::move(result);
   exec_takes_ = takes;
   return *this;
+}
+
+FakeScript& FakeScript::output(std::string text, LogStream stream) {
+  FakeBehaviour& b = queue_.empty() ? fallback_ : queue_.back();
+  b.output.push_back(FakeOutput{stream, std::move(text)});
+  return *this;
+}
+
+base::Status write_fake_log(const std::filesystem::path& path, const std::vector<FakeOutput>& output,
+                            WallTime time) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return base::Error("cannot create " + path.parent_path().string() + ": " + ec.message());
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  for (const FakeOutput& o : output) out << format_cri_output(time, o.stream, o.text);
+  out.flush();
+  if (!out) return base::Error("cannot write " + path.string() + ": " + std::strerror(errno));
+  return {};
 }
 
 FakeBehaviour FakeScript::next_run() {

@@ -2,13 +2,23 @@
 
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
+#include "runtime/container_log.h"
 #include "runtime/runtime.h"
 
 namespace podagent::runtime {
+
+// Output a fake container writes when it starts.
+struct FakeOutput {
+  LogStream stream = LogStream::Stdout;
+  std::string text;
+  bool operator==(const FakeOutput&) const = default;
+};
 
 // What one run of a fake container does, from the moment it is started.
 struct FakeBehaviour {
@@ -22,6 +32,9 @@ struct FakeBehaviour {
   base::Duration after{};
   int32_t exit_code = 0;
   std::string message;
+  // Written to the container's log (CRI format) as it starts, unless the
+  // start fails.
+  std::vector<FakeOutput> output;
   bool operator==(const FakeBehaviour&) const = default;
 };
 
@@ -45,6 +58,12 @@ class FakeScript {
   // Every run of this container ignores SIGTERM: stop_container(grace)
   // kills it with SIGKILL (137) when `grace` has passed.
   FakeScript& ignore_sigterm(bool ignore = true);
+  // Output the run writes as it starts, appended to the behaviour queued
+  // last; with none queued, to the fallback (every run that has no queued
+  // behaviour left):
+  //   rt.script("app").output("Hello\n");                          // every run
+  //   rt.script("app").exit_after(1s, 1).output("one\n").run_forever().output("two\n");
+  FakeScript& output(std::string text, LogStream stream = LogStream::Stdout);
   // What exec in this container returns, and how much fake time it takes
   // (past the exec's timeout, the exec returns timed_out = true).
   FakeScript& exec_result(ExecResult result, base::Duration takes = {});
@@ -63,5 +82,11 @@ class FakeScript {
   ExecResult exec_result_;
   base::Duration exec_takes_{};
 };
+
+// Appends `output` to the CRI log file `path` as written at `time` (the
+// directories are made when missing), as conmon does when a container
+// starts; an empty `output` still creates the file.
+base::Status write_fake_log(const std::filesystem::path& path, const std::vector<FakeOutput>& output,
+                            WallTime time);
 
 }  // namespace podagent::runtime

@@ -151,7 +151,8 @@ TEST_F(ApiRoutesTest, MetricsHookAndLogStub) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.body, "podagent_up 1\n");
   EXPECT_TRUE(metrics.content_type.starts_with("text/plain; version=0.0.4"));
-  EXPECT_EQ(call("GET", "/api/v1/namespaces/default/pods/web/log").status, 501);
+  // The log route exists: a pod it does not know is 404.
+  EXPECT_EQ(call("GET", "/api/v1/namespaces/default/pods/web/log").status, 404);
 }
 
 TEST_F(ApiRoutesTest, CreateAssignsServerFieldsPersistsAndTellsTheSink) {

@@ -23,6 +23,7 @@
 #include "agent/api_routes.h"
 #include "agent/auth.h"
 #include "agent/http_server.h"
+#include "runtime/container_log.h"
 #include "tests/agent/io_thread.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -196,9 +197,14 @@ class KubectlTest : public ::testing::Test {
  protected:
   KubectlTest()
       : sink_(io_, store_),
-        routes_(store_, sink_, persistence_, ApiOptions{.node_name = "node-a"}) {
+        logs_dir_(make_temp_dir()),
+        routes_(store_, sink_, persistence_,
+                ApiOptions{.node_name = "node-a", .pod_logs_dir = logs_dir_}),
+        dir_(make_temp_dir()) {}
+
+  static fs::path make_temp_dir() {
     std::string tmpl = (fs::temp_directory_path() / "podagent-kubectl-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
+    return ::mkdtemp(tmpl.data());
   }
 
   ~KubectlTest() override {
@@ -206,6 +212,7 @@ class KubectlTest : public ::testing::Test {
     io_thread_.join();
     server_.reset();
     fs::remove_all(dir_);
+    fs::remove_all(logs_dir_);
   }
 
   void SetUp() override {
@@ -263,6 +270,17 @@ class KubectlTest : public ::testing::Test {
     ASSERT_EQ(o.out, "pod/hello created\n") << o.err;
   }
 
+  // Appends `text` to the CRI log of a container's attempt, as conmon would.
+  void write_log(const std::string& pod, const std::string& container, uint32_t attempt,
+                 const std::string& text) {
+    const model::Pod stored_pod = stored(pod);
+    const fs::path file = runtime::pod_log_directory(logs_dir_, "default", pod, stored_pod.metadata.uid) /
+                          runtime::container_log_path(container, attempt);
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::app) << runtime::format_cri_output(
+        std::chrono::system_clock::now(), runtime::LogStream::Stdout, text);
+  }
+
   std::vector<std::string> sink_calls() {
     std::vector<std::string> calls;
     io_thread_.run([&] { calls = sink_.calls; });
@@ -282,6 +300,7 @@ class KubectlTest : public ::testing::Test {
   PodStore store_;
   RecordingSink sink_;
   MemoryPodPersistence persistence_;
+  fs::path logs_dir_;  // the API's podLogsDir, where the tests write CRI logs
   ApiRoutes routes_;
   std::unique_ptr<HttpServer> server_;
   fs::path dir_;
@@ -397,14 +416,62 @@ TEST_F(KubectlTest, DeletePodWaitsUntilItIsGone) {
   EXPECT_TRUE(matches(get.err, "No resources found in default namespace")) << get.err;
 }
 
-// TODO(runtime issue): the log route answers 501 until the runtime serves
-// container logs; then assert that `kubectl logs hello` prints "Hello".
-TEST_F(KubectlTest, LogsReportsTheStubError) {
+TEST_F(KubectlTest, LogsPrintsTheContainersLog) {
   create_hello();
+  write_log("hello", "hello", 0, "Hello\n");
   const Output o = kubectl({"logs", "hello"});
-  EXPECT_NE(o.exit_code, 0);
-  EXPECT_EQ(o.out, "");
-  EXPECT_TRUE(matches(o.err, "pod logs are not implemented yet")) << o.err;
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "Hello\n");
+  const Output tail = kubectl({"logs", "hello", "--tail=1", "--timestamps"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_TRUE(matches(tail.out, R"(^\d{4}-\d\d-\d\dT[\d:.]+Z Hello\n$)")) << tail.out;
+}
+
+TEST_F(KubectlTest, LogsOfOneContainerAndOfItsPreviousRun) {
+  std::ofstream(dir_ / "duo.yaml") << "apiVersion: v1\nkind: Pod\nmetadata: {name: duo}\nspec:\n"
+                                      "  containers:\n  - {name: a, image: busybox}\n"
+                                      "  - {name: b, image: busybox}\n";
+  const Output created = kubectl({"create", "-f", (dir_ / "duo.yaml").string()});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  write_log("duo", "a", 0, "from a\n");
+  write_log("duo", "b", 0, "from b\n");
+  const Output b = kubectl({"logs", "duo", "-c", "b"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(b.out, "from b\n");
+  const Output none = kubectl({"logs", "duo", "-c", "b", "--previous"});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_TRUE(matches(none.err, R"(previous terminated container "b" in pod "duo" not found)"))
+      << none.err;
+
+  // b crashed once and runs again.
+  write_log("duo", "b", 1, "b again\n");
+  io_thread_.run([&] {
+    PodPtr pod = store_.get("default", "duo");
+    model::PodStatus status = pod->status;
+    model::ContainerStatus& cs = status.container_statuses.at(1);
+    cs.restart_count = 1;
+    cs.last_state.terminated = model::ContainerStateTerminated{.exit_code = 1, .reason = "Error"};
+    store_.set_status(base::PodUid(pod->metadata.uid), status);
+  });
+  EXPECT_EQ(kubectl({"logs", "duo", "-c", "b"}).out, "b again\n");
+  const Output previous = kubectl({"logs", "duo", "-c", "b", "--previous"});
+  ASSERT_EQ(previous.exit_code, 0) << previous.err;
+  EXPECT_EQ(previous.out, "from b\n");
+}
+
+TEST_F(KubectlTest, LogsFollowStreamsUntilThePodIsDeleted) {
+  create_hello();
+  write_log("hello", "hello", 0, "Hello\n");
+  auto follow = start_kubectl({"logs", "-f", "hello"});
+  ASSERT_TRUE(follow->read_until([](const std::string& out) { return out == "Hello\n"; }))
+      << follow->output().err;
+  write_log("hello", "hello", 0, "still here\n");
+  ASSERT_TRUE(follow->read_until([](const std::string& out) { return out == "Hello\nstill here\n"; }))
+      << follow->output().err;
+  ASSERT_EQ(kubectl({"delete", "pod", "hello"}).exit_code, 0);
+  const Output o = follow->finish();  // the stream ends: kubectl exits by itself
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "Hello\nstill here\n");
 }
 
 TEST_F(KubectlTest, WrongTokenIsUnauthorized) {
