@@ -109,9 +109,21 @@ bool Admitter::ports_free(const std::vector<HostPort>& wanted) const {
   return true;
 }
 
+std::optional<AdmitResult> Admitter::check_runtime_class(const model::Pod& pod) const {
+  const auto& name = pod.spec.runtime_class_name;
+  if (!name || name->empty() || !handlers_ || handlers_->contains(*name)) return std::nullopt;
+  std::string known;
+  for (const auto& h : *handlers_) known += (known.empty() ? "" : ", ") + h;
+  return AdmitResult{false, kReasonRuntimeClassNotFound,
+                     "RuntimeClass \"" + *name + "\" not found: " +
+                         (known.empty() ? std::string("the node has no runtime handlers")
+                                        : "the node's runtime handlers are " + known)};
+}
+
 AdmitResult Admitter::admit(const model::Pod& pod) {
   base::PodUid uid(pod.metadata.uid);
   if (pods_.contains(uid)) return AdmitResult{true, "", ""};
+  if (auto refused = check_runtime_class(pod)) return *refused;
 
   int64_t pod_count = static_cast<int64_t>(pods_.size());
   if (pod_count + 1 > node_.pods) return refuse("pods", 1, pod_count, node_.pods);

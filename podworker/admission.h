@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -46,12 +47,14 @@ inline constexpr const char* kReasonOutOfMemory = "OutOfmemory";
 inline constexpr const char* kReasonOutOfPods = "OutOfpods";
 inline constexpr const char* kReasonOutOfEphemeralStorage = "OutOfephemeral-storage";
 inline constexpr const char* kReasonNodePorts = "NodePorts";
+// podagent's own: runtimeClassName names no runtime handler of the node.
+inline constexpr const char* kReasonRuntimeClassNotFound = "RuntimeClassNotFound";
 
 struct AdmitResult {
   bool admitted = false;
   // When refused: the kubelet's reason ("OutOfcpu", "OutOfmemory",
-  // "OutOfpods", "OutOfephemeral-storage", "OutOf<extended>", "NodePorts")
-  // and its message, e.g. "Node didn't have enough resource: cpu,
+  // "OutOfpods", "OutOfephemeral-storage", "OutOf<extended>", "NodePorts",
+  // "RuntimeClassNotFound") and its message, e.g. "Node didn't have enough resource: cpu,
   // requested: 2000, used: 1500, capacity: 3000" or "Predicate NodePorts
   // failed: node(s) didn't have free ports for the requested pod ports".
   // The status of a refused pod shows "Pod was rejected: " + message.
@@ -64,14 +67,22 @@ struct AdmitResult {
 // or not at all, against the node's allocatable minus what the admitted pods
 // hold (their effective requests, one pod slot each, and their host ports).
 //
-// The checks and their order follow the kubelet (noderesources fit, then
-// node ports); only the first failure is reported. A pod that requests
-// nothing is checked for the pod count and host ports only.
+// The checks and their order: the runtime class first (a pod no handler of
+// the node can run fits nowhere), then the kubelet's (noderesources fit,
+// then node ports); only the first failure is reported. A pod that requests
+// nothing is checked for the runtime class, pod count and host ports only.
 //
 // A plain value owned by one thread; not thread-safe. Pure: no I/O.
 class Admitter {
  public:
   explicit Admitter(NodeAllocatable node) : node_(std::move(node)) {}
+
+  // The names of the node's runtime handlers (the config's
+  // runtime.runtimeHandlers keys). A pod's runtimeClassName must be one of
+  // them, or the pod is refused with RuntimeClassNotFound and a message
+  // listing them; a pod without one runs on the default handler. Until
+  // this is called, any runtimeClassName is admitted.
+  void set_runtime_handlers(std::set<std::string> names) { handlers_ = std::move(names); }
 
   // Admits `pod` (by metadata.uid) and holds its resources, or refuses it
   // and changes nothing. Admitting a UID already admitted succeeds again
@@ -97,8 +108,10 @@ class Admitter {
 
   std::optional<AdmitResult> check_resources(const std::map<std::string, int64_t>& req) const;
   bool ports_free(const std::vector<HostPort>& wanted) const;
+  std::optional<AdmitResult> check_runtime_class(const model::Pod& pod) const;
 
   NodeAllocatable node_;
+  std::optional<std::set<std::string>> handlers_;
   std::unordered_map<base::PodUid, Held> pods_;
   std::map<std::string, int64_t> used_;
   std::map<HostPort, int> used_ports_;  // with the number of pods holding each

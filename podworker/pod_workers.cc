@@ -135,6 +135,7 @@ PodWorkers::PodWorkers(runtime::Runtime& runtime, base::Clock& clock, asio::any_
       executor_(std::move(executor)),
       options_(std::move(options)),
       backoff_(options_.backoff),
+      images_(options_.image_backoff),
       alive_(std::make_shared<bool>(true)) {
   if (options_.subscribe_events) {
     runtime_.set_event_handlers([this](const runtime::ContainerEvent& e) { handle_container_event(e); },
@@ -215,6 +216,7 @@ void PodWorkers::hurry(Worker& w, base::SteadyTime deadline) {
 
 void PodWorkers::sync_all() {
   backoff_.gc(clock_.now());
+  images_.gc(clock_.now());
   if (stopping_) return;
   for (auto& [uid, w] : workers_) {
     if (w->queued) continue;
@@ -307,9 +309,11 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
     // A sync that starts Finished removes what is left; then the worker ends.
     const bool finishing = std::holds_alternative<lifecycle::Finished>(w.state);
     w.syncing = true;
+    const base::SteadyTime started = clock_.now();
     co_await sync(w, alive);
     if (!*alive || stopping_) co_return;
     w.syncing = false;
+    observe_sync(started);
     if (finishing) break;
   }
   if (w.queued) std::replace(pass_queue_.begin(), pass_queue_.end(), &w, static_cast<Worker*>(nullptr));
@@ -340,10 +344,11 @@ runtime::Task<void> PodWorkers::resync_pass(std::shared_ptr<bool> alive) {
       continue;
     }
     w->checking = true;
+    const base::SteadyTime started = clock_.now();
     base::Status listed = co_await runtime_.list_pod_into(w->uid, observed);
     if (!*alive) co_return;
     w->checking = false;
-    check_settled(*w, listed, observed);
+    if (check_settled(*w, listed, observed)) observe_sync(started);
   }
   for (size_t i = pass_next_; i < pass_queue_.size(); ++i)
     if (pass_queue_[i]) pass_queue_[i]->queued = false;
@@ -355,20 +360,25 @@ runtime::Task<void> PodWorkers::resync_pass(std::shared_ptr<bool> alive) {
 // After the resync pass listed `w`: a Running pod with nothing to do and no
 // new wakeup is settled here, as its own sync would (failures recorded,
 // status published if it changed). Any other pod is handed to its worker,
-// which syncs it in full (listing it again).
-void PodWorkers::check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed) {
+// which syncs it in full (listing it again). True when settled here.
+bool PodWorkers::check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed) {
   if (w.dirty || stopping_ || !listed.ok() || !std::holds_alternative<lifecycle::Running>(w.state)) {
     wake(w);
-    return;
+    return false;
   }
   ++syncs_;
   record_failures(w, observed);
   PodActions plan = plan_live(w, observed);
   if (plan.outcome != PodOutcome::Progressing || !nothing_to_do(plan) || plan.next_wakeup != w.wakeup) {
     wake(w);
-    return;
+    return true;  // counted as a sync above; the worker's own sync follows
   }
   publish(w, observed, &plan);
+  return true;
+}
+
+void PodWorkers::observe_sync(base::SteadyTime started) const {
+  if (options_.on_sync_duration) options_.on_sync_duration(clock_.now() - started);
 }
 
 PodActions PodWorkers::plan_live(const Worker& w, const ObservedPod& observed) const {
@@ -449,6 +459,15 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
   const model::Pod& pod = d->pod;
   const auto now = clock_.now();
   PodActions plan = plan_live(w, observed);
+  SyncTarget target{runtime_,  clock_,      w.pod(),
+                    d->hashes, [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; },
+                    w.waiting, &w.stopping, options_.pod_logs_dir};
+  if (plan.outcome == PodOutcome::Progressing && !plan.start.empty()) {
+    // Before publishing, so that the status shows this sync's image reasons.
+    ImageStep images = co_await ensure_images(images_, target, plan, options_.retry_after);
+    if (!*alive || images.stopped) co_return;  // a delete or stop() wakes the worker again
+    w.status_inputs_changed = true;            // waiting reasons may have changed
+  }
   publish(w, observed, &plan);
   switch (plan.outcome) {
     case PodOutcome::Progressing:
@@ -468,8 +487,6 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
     w.wakeup = plan.next_wakeup;
     co_return;
   }
-  SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
-                    [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping, options_.pod_logs_dir};
   const auto kill_deadline = now + pod_grace(pod);
   w.stopping_deadline = kill_deadline;
   SyncOutcome result = co_await execute_plan(target, plan, kill_deadline);

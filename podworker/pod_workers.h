@@ -14,6 +14,7 @@
 #include "base/ids.h"
 #include "model/pod.h"
 #include "podworker/admission.h"
+#include "podworker/image_puller.h"
 #include "podworker/lifecycle.h"
 #include "podworker/pod_actions.h"
 #include "runtime/runtime.h"
@@ -56,8 +57,20 @@ class PodWorkers {
     Admitter* admitter = nullptr;
     // Registers handle_*_event with the runtime's set_event_handlers.
     bool subscribe_events = true;
-    // How long a sync waits before retrying after a runtime error.
+    // How long a sync waits before retrying after a runtime error (a failed
+    // image pull included: the next sync then reports ImagePullBackOff).
     base::Duration retry_after = std::chrono::seconds(1);
+    // The image pull backoff, per pod and image (see ImagePuller): the
+    // kubelet's fixed 10 s doubling to 300 s by default.
+    base::Backoff::Options image_backoff;
+    // Called after each pod sync with how long it took: from before its
+    // runtime listing to the end of its actions (runtime calls awaited
+    // included), on the injected Clock's monotonic time, so that it is the
+    // sync's elapsed (wall) time in the agent, whose clock is the steady
+    // clock, and exact fake time in tests. A pod settled by the periodic
+    // resync pass counts as a sync too (its listing and planning). May be
+    // null.
+    std::function<void(base::Duration)> on_sync_duration;
   };
 
   PodWorkers(runtime::Runtime& runtime, base::Clock& clock, boost::asio::any_io_executor executor,
@@ -105,6 +118,7 @@ class PodWorkers {
   size_t pod_count() const { return workers_.size(); }
   bool is_finished(const base::PodUid& uid) const { return finished_.contains(uid); }
   const base::Backoff& backoff() const { return backoff_; }
+  const base::Backoff& image_backoff() const { return images_.backoff(); }
   // Syncs run so far, for tests and benchmarks.
   uint64_t sync_count() const { return syncs_; }
 
@@ -115,7 +129,8 @@ class PodWorkers {
   void wake(Worker& w);
   runtime::Task<void> run(Worker& w, std::shared_ptr<bool> alive);
   runtime::Task<void> resync_pass(std::shared_ptr<bool> alive);
-  void check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed);
+  bool check_settled(Worker& w, const base::Status& listed, const ObservedPod& observed);
+  void observe_sync(base::SteadyTime started) const;
   PodActions plan_live(const Worker& w, const ObservedPod& observed) const;
   runtime::Task<void> sync(Worker& w, const std::shared_ptr<bool>& alive);
   runtime::Task<void> sync_live(Worker& w, const ObservedPod& observed, const std::shared_ptr<bool>& alive);
@@ -133,6 +148,7 @@ class PodWorkers {
   boost::asio::any_io_executor executor_;
   Options options_;
   base::Backoff backoff_;
+  ImagePuller images_;
   std::unordered_map<base::PodUid, std::unique_ptr<Worker>> workers_;
   std::unordered_set<base::PodUid> finished_;
   std::shared_ptr<bool> alive_;

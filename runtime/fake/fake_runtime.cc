@@ -22,15 +22,16 @@ using base::Status;
 using base::SteadyTime;
 
 std::string_view to_string(Op op) {
-  static constexpr std::array<std::string_view, static_cast<size_t>(Op::ListPod) + 1> kNames = {
+  static constexpr std::array<std::string_view, static_cast<size_t>(Op::PullImage) + 1> kNames = {
       "RunSandbox",     "StopSandbox",     "RemoveSandbox",  "CreateContainer", "StartContainer", "StopContainer",
-      "RemoveContainer", "ListSandboxes", "ListContainers", "ContainerStatus", "Exec",           "ListPod"};
+      "RemoveContainer", "ListSandboxes", "ListContainers", "ContainerStatus", "Exec",           "ListPod",
+      "ImageStatus",    "PullImage"};
   return kNames.at(static_cast<size_t>(op));
 }
 
 namespace {
 
-constexpr size_t kOpCount = static_cast<size_t>(Op::ListPod) + 1;
+constexpr size_t kOpCount = static_cast<size_t>(Op::PullImage) + 1;
 constexpr int32_t kSigterm = 143;
 constexpr int32_t kSigkill = 137;
 
@@ -43,6 +44,8 @@ FakeCall call_of(Op op, std::string id = {}, std::string name = {}) {
 }
 
 std::string default_reason(int32_t exit_code) { return exit_code == 0 ? "Completed" : "Error"; }
+
+std::string image_id_of(const std::string& ref) { return "sha256:fake-" + ref; }
 
 std::string sandbox_ip(uint64_t n) {
   return "10.88." + std::to_string((n - 1) / 254) + "." + std::to_string((n - 1) % 254 + 1);
@@ -67,12 +70,14 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
     SandboxStatus status;
     uint64_t seq = 0;
     std::vector<ContainerRec*> containers;  // creation order
+    std::filesystem::path log_directory;    // empty: no logs
   };
   struct ContainerRec {
     ContainerStatus status;
     uint64_t seq = 0;
     std::optional<ScheduleKey> scheduled_exit;
     std::vector<base::Timer*> exit_waiters;  // pending stop_container calls
+    std::filesystem::path log_file;          // empty: no log
   };
 
   State(base::Clock& clock, asio::any_io_executor executor, Options options)
@@ -295,6 +300,7 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   std::unordered_map<PodUid, std::vector<SandboxRec*>> pods_;  // creation order
   std::unordered_map<std::string, std::unique_ptr<FakeScript>> scripts_;
   std::unordered_map<std::string, std::unique_ptr<FakeScript>> pod_scripts_;  // "uid/name"
+  std::unordered_map<std::string, bool> images_;  // added (true) or removed (false)
   std::map<ScheduleKey, ScheduledExit> schedule_;
   uint64_t next_schedule_seq_ = 0;
   std::unique_ptr<base::Timer> timer_;
@@ -332,6 +338,7 @@ Task<Result<SandboxId>> FakeRuntime::run_sandbox(const SandboxConfig& config) {
   SandboxId id("sandbox-" + std::to_string(n));
   State::SandboxRec rec;
   rec.seq = n;
+  rec.log_directory = config.log_directory;
   rec.status = SandboxStatus{.id = id,
                              .pod_uid = config.pod_uid,
                              .pod_name = config.pod_name,
@@ -380,6 +387,7 @@ Task<Result<ContainerId>> FakeRuntime::create_container(const SandboxId& sandbox
   ContainerId id("container-" + std::to_string(n));
   State::ContainerRec rec;
   rec.seq = n;
+  if (!sb->log_directory.empty() && !config.log_path.empty()) rec.log_file = sb->log_directory / config.log_path;
   ContainerStatus& st = rec.status;
   st.id = id;
   st.sandbox_id = sandbox;
@@ -389,7 +397,7 @@ Task<Result<ContainerId>> FakeRuntime::create_container(const SandboxId& sandbox
   st.attempt = config.attempt;
   st.spec_hash = config.spec_hash;
   st.image = config.spec.image;
-  st.image_id = "fake://" + config.spec.image;
+  st.image_id = image_id_of(config.spec.image);
   st.created_at = s->clock_.wall_now();
   auto [it, inserted] = s->containers_.emplace(id, std::move(rec));
   sb->containers.push_back(&it->second);
@@ -414,6 +422,7 @@ Task<Status> FakeRuntime::start_container(const ContainerId& id) {
   }
   c->status.state = ContainerState::Running;
   c->status.started_at = s->clock_.wall_now();
+  if (!c->log_file.empty()) (void)write_fake_log(c->log_file, b.output, c->status.started_at.value());
   s->post_container_event(ContainerEvent::Type::Started, c->status);
   SteadyTime at = s->clock_.now() + b.after;
   if (b.kind == FakeBehaviour::Kind::ExitAfter) s->schedule_exit(*c, at, b.exit_code, "");
@@ -501,13 +510,39 @@ Task<Result<ContainerStatus>> FakeRuntime::container_status(const ContainerId& i
   co_return c->status;
 }
 
+namespace {
+
+bool image_present(const FakeRuntime::State& s, const std::string& ref) {
+  auto it = s.images_.find(ref);
+  return it == s.images_.end() ? s.options_.images_present : it->second;
+}
+
+}  // namespace
+
 Task<Result<std::optional<std::string>>> FakeRuntime::image_status(const std::string& ref) {
-  co_return std::optional<std::string>("sha256:fake-" + ref);
+  auto s = state_;
+  auto [call, injected] = co_await s->enter(call_of(Op::ImageStatus, ref));
+  if (injected) co_return std::move(*injected);
+  if (!image_present(*s, ref)) co_return std::optional<std::string>();
+  co_return std::optional<std::string>(image_id_of(ref));
 }
 
 Task<Result<std::string>> FakeRuntime::pull_image(const std::string& ref) {
-  co_return "sha256:fake-" + ref;
+  auto s = state_;
+  auto [call, injected] = co_await s->enter(call_of(Op::PullImage, ref));
+  if (injected) co_return std::move(*injected);
+  if (!image_present(*s, ref)) {
+    co_return s->failed(call, "image \"" + ref + "\" is not in the node's image store; import it with "
+                              "`podagent image import`");
+  }
+  co_return image_id_of(ref);
 }
+
+void FakeRuntime::add_image(const std::string& ref) { state_->images_[ref] = true; }
+
+void FakeRuntime::remove_image(const std::string& ref) { state_->images_[ref] = false; }
+
+bool FakeRuntime::has_image(const std::string& ref) const { return image_present(*state_, ref); }
 
 Task<Result<ExecResult>> FakeRuntime::exec(const ContainerId& id, std::vector<std::string> command,
                                            std::chrono::milliseconds timeout) {

@@ -30,11 +30,14 @@ enum class Op {
   ContainerStatus,
   Exec,
   ListPod,
+  ImageStatus,
+  PullImage,
 };
 std::string_view to_string(Op op);
 
 // One call made to a FakeRuntime. `id` is the object the call is about: the
-// pod UID for RunSandbox and ListPod, the sandbox id for CreateContainer,
+// pod UID for RunSandbox and ListPod, the image reference for ImageStatus
+// and PullImage, the sandbox id for CreateContainer,
 // StopSandbox and RemoveSandbox, the container id for the other container
 // calls, empty for the list calls. `name` is the container's name for
 // CreateContainer (and the pod's name for RunSandbox). `ok` is false when
@@ -108,6 +111,8 @@ class FakeRuntime final : public Runtime {
     // Keep the call log (calls()); switch off for scale runs. The counters
     // (count()) are always kept.
     bool record_calls = true;
+    // Whether an image never added nor removed is present (see add_image).
+    bool images_present = true;
   };
 
   FakeRuntime(base::Clock& clock, boost::asio::any_io_executor executor);
@@ -130,7 +135,9 @@ class FakeRuntime final : public Runtime {
   Task<base::Result<ContainerStatus>> container_status(const ContainerId& id) override;
   Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
                                       std::chrono::milliseconds timeout) override;
-  // Every image is present, its id derived from the reference.
+  // The image store: an image is present when added, or, unless removed,
+  // when Options::images_present; its id is "sha256:fake-" + ref. Pulling
+  // an absent image fails, saying to import it.
   Task<base::Result<std::optional<std::string>>> image_status(const std::string& ref) override;
   Task<base::Result<std::string>> pull_image(const std::string& ref) override;
   // Without scanning the other pods: O(that pod's objects).
@@ -170,6 +177,11 @@ class FakeRuntime final : public Runtime {
   // The sandbox and its containers vanish without any event, as if removed
   // by someone else ("found missing" on the next list).
   base::Status remove_sandbox_behind_back(const SandboxId& id);
+  // The image `ref` is in the node's store from now on (as if imported), or
+  // is not (as if removed). Containers already created keep running.
+  void add_image(const std::string& ref);
+  void remove_image(const std::string& ref);
+  bool has_image(const std::string& ref) const;
 
   // ---- Audit (tests) ----
   // Reports every change, synchronously, from inside the call or scripted

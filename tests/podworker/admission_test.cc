@@ -221,5 +221,50 @@ TEST(AdmissionAdmitter, ExtendedAndEphemeralStorage) {
   EXPECT_TRUE(a.admit(pod("x", {c})).admitted);
 }
 
+TEST(AdmissionRuntimeClass, AnUnknownHandlerIsRefusedWithTheKnownOnesListed) {
+  NodeAllocatable node;
+  node.cpu_milli = 1000;
+  node.memory_bytes = int64_t{1} << 30;
+  Admitter a(node);
+  a.set_runtime_handlers({"runc", "crun"});
+  auto p = pod("u1", {container("a", nullptr, nullptr)});
+  p.spec.runtime_class_name = "gvisor";
+  AdmitResult r = a.admit(p);
+  EXPECT_FALSE(r.admitted);
+  EXPECT_EQ(r.reason, kReasonRuntimeClassNotFound);
+  EXPECT_EQ(r.message, "RuntimeClass \"gvisor\" not found: the node's runtime handlers are crun, runc");
+  EXPECT_FALSE(a.is_admitted(base::PodUid("u1")));
+  EXPECT_EQ(a.admitted_count(), 0u);
+  // Before the resource checks: a pod that fits nowhere else is refused
+  // for its runtime class first.
+  p.spec.containers[0].resources.requests["cpu"] = q("4");
+  EXPECT_EQ(a.admit(p).reason, kReasonRuntimeClassNotFound);
+}
+
+TEST(AdmissionRuntimeClass, AKnownHandlerOrNoneIsAdmitted) {
+  NodeAllocatable node;
+  node.cpu_milli = 1000;
+  node.memory_bytes = int64_t{1} << 30;
+  Admitter a(node);
+  a.set_runtime_handlers({"runc", "crun"});
+  auto known = pod("u1", {container("a", nullptr, nullptr)});
+  known.spec.runtime_class_name = "crun";
+  EXPECT_TRUE(a.admit(known).admitted);
+  EXPECT_TRUE(a.admit(pod("u2", {container("a", nullptr, nullptr)})).admitted);  // the default handler
+}
+
+TEST(AdmissionRuntimeClass, WithoutHandlersEveryClassIsAdmittedUntilTheyAreSet) {
+  NodeAllocatable node;
+  Admitter a(node);
+  auto p = pod("u1", {container("a", nullptr, nullptr)});
+  p.spec.runtime_class_name = "anything";
+  EXPECT_TRUE(a.admit(p).admitted);
+  a.set_runtime_handlers({});
+  p.metadata.uid = "u2";
+  AdmitResult r = a.admit(p);
+  EXPECT_EQ(r.reason, kReasonRuntimeClassNotFound);
+  EXPECT_EQ(r.message, "RuntimeClass \"anything\" not found: the node has no runtime handlers");
+}
+
 }  // namespace
 }  // namespace podagent::podworker
