@@ -50,6 +50,13 @@ struct RuntimeConfig {
                                                          {"runc", "/usr/bin/runc"}};
   std::string conmon_path = "/usr/bin/conmon";
   Duration relist_period = std::chrono::seconds(60);
+  // A container's log is rotated at this size; this many files are kept,
+  // the current one included (the kubelet's containerLogMaxSize/-Files).
+  std::optional<model::Quantity> container_log_max_size = model::Quantity::parse("10Mi").value();
+  int64_t container_log_max_files = 5;
+  // The sandbox's pause program; empty: podagent-pause beside the podagent
+  // binary.
+  std::string pause_binary;
   bool operator==(const RuntimeConfig&) const = default;
 };
 

@@ -200,7 +200,10 @@ void decode_runtime(Walker& w, const Node& n, const std::string& path, RuntimeCo
             {"ociRuntime", w.string(rt.oci_runtime)},
             {"runtimeHandlers", w.string_map(rt.runtime_handlers)},
             {"conmonPath", w.string(rt.conmon_path)},
-            {"relistPeriod", w.duration(rt.relist_period)}});
+            {"relistPeriod", w.duration(rt.relist_period)},
+            {"containerLogMaxSize", w.quantity(rt.container_log_max_size)},
+            {"containerLogMaxFiles", w.integer(rt.container_log_max_files)},
+            {"pauseBinary", w.string(rt.pause_binary)}});
 }
 
 Walker::Handler resources(Walker& w, ResourceConfig& r) {
@@ -306,6 +309,9 @@ Node encode_config(const AgentConfig& c) {
   rt.set("runtimeHandlers", std::move(handlers));
   rt.set("conmonPath", Node::string(c.runtime.conmon_path));
   rt.set("relistPeriod", duration_node(c.runtime.relist_period));
+  rt.set("containerLogMaxSize", quantity_node(c.runtime.container_log_max_size));
+  rt.set("containerLogMaxFiles", Node::integer(c.runtime.container_log_max_files));
+  rt.set("pauseBinary", Node::string(c.runtime.pause_binary));
 
   Node backoff = Node::map();
   backoff.set("initial", duration_node(c.crash_loop_back_off.initial));

@@ -176,6 +176,12 @@ class Runtime {
   using ContainerEventHandler = std::function<void(const ContainerEvent&)>;
   using SandboxEventHandler = std::function<void(const SandboxEvent&)>;
   virtual void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) = 0;
+
+  // Ends the backend's own background work (timers, file watches) once the
+  // calls in flight have completed, so that the io_context can run dry;
+  // containers keep running. Calls made after it fail. The default does
+  // nothing (a backend without background work).
+  virtual void shutdown() {}
 };
 
 }  // namespace podagent::runtime

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "runtime/runtime.h"
 #include "tests/agent/agent_test_util.h"
 
 namespace podagent::agent {
@@ -275,8 +276,13 @@ TEST_F(AgentIntegrationTest, ARestartedAgentServesTheSameApiPods) {
 }
 
 TEST_F(AgentIntegrationTest, WithoutARuntimeBackendPodsStayPendingAndSayWhy) {
-  config_.runtime.backend = "oci";
-  start();
+  AgentOptions options;
+  options.config = config_;
+  options.runtime_factory = [](const config::AgentConfig&, base::Clock&, boost::asio::any_io_executor)
+      -> base::Result<std::unique_ptr<runtime::Runtime>> {
+    return base::Error("the oci runtime backend is not available on this node", "runtime.backend");
+  };
+  start(std::move(options));
   EXPECT_FALSE(agent_->agent().has_runtime());
   ASSERT_EQ(http(config_.api.socket, "POST", kApiPods, api_pod("p", "busybox:1")).status, 201);
   auto pod = wait_pod(std::string(kApiPods) + "/p", [](const model::Node& p) {

@@ -42,6 +42,9 @@ class RuntimeHarness {
   virtual model::Container runs_forever(const std::string& name) = 0;
   // A container spec that exits by itself with `exit_code` soon after start.
   virtual model::Container exits_with(const std::string& name, int exit_code) = 0;
+  // Whether a sandbox gets an IP (false for a backend whose pods have no
+  // network yet but loopback).
+  virtual bool gives_pod_ips() const { return true; }
 };
 
 struct RuntimeContractParam {

@@ -1,0 +1,219 @@
+// OciRuntime: sandboxes (the pause container and the per-pod files).
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "base/log.h"
+#include "runtime/oci/oci_runtime.h"
+#include "runtime/oci/rootfs.h"
+
+namespace podagent::runtime::oci {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How long the pause process gets to exit on SIGTERM, then on SIGKILL.
+constexpr std::chrono::milliseconds kPauseGrace = 5s;
+constexpr std::chrono::milliseconds kKillWait = 10s;
+
+base::Status mkdir_mode(const fs::path& dir, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return base::Error("creating " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), mode);  // past the umask
+  return base::Status::Ok();
+}
+
+std::string handler_of(const model::Pod& pod, const std::string& fallback) {
+  return pod.spec.runtime_class_name && !pod.spec.runtime_class_name->empty()
+             ? *pod.spec.runtime_class_name
+             : fallback;
+}
+
+}  // namespace
+
+base::Status OciRuntime::write_pod_files(const SandboxRecord& record, const model::Pod& pod) {
+  const fs::path dir = state_.sandbox_dir(record.id);
+  auto node_resolv = read_file_head(options_.node_resolv_conf, 64 * 1024);
+  auto resolv = resolv_conf_file(pod, node_resolv ? *node_resolv : std::string());
+  if (!resolv) return resolv.error();
+  const std::pair<const char*, std::string> files[] = {
+      {"hosts", hosts_file(pod, {})}, {"hostname", hostname_file(pod)}, {"resolv.conf", *resolv}};
+  for (const auto& [name, text] : files) {
+    if (auto s = write_file_atomic(dir / name, text, false); !s) return s;
+  }
+  // emptyDir volumes: plain directories shared by the pod's containers.
+  for (const auto& v : pod.spec.volumes) {
+    if (!v.empty_dir) continue;
+    if (auto s = mkdir_mode(dir / "volumes" / v.name, 0777); !s) return s;
+  }
+  return base::Status::Ok();
+}
+
+base::Result<fs::path> OciRuntime::pause_rootfs() {
+  // One read-only root shared by every sandbox, holding /pause (copied from
+  // the configured binary, so that rebuilding that binary does not change a
+  // running sandbox's file) and the mount points runc needs.
+  const fs::path rootfs = state_.root() / "pause" / "rootfs";
+  if (pause_ready_) return rootfs;  // checked once per runtime
+  fs::path source = options_.pause_binary;
+  if (source.empty()) {
+    std::error_code ec;
+    source = fs::read_symlink("/proc/self/exe", ec).parent_path() / "podagent-pause";
+  }
+  auto content = read_file_head(source, 64 << 20);
+  if (!content) return base::Error("the pause program: " + content.error().to_string());
+  auto current = read_file_head(rootfs / "pause", 64 << 20);
+  pause_ready_ = current && *current == *content;
+  if (pause_ready_) return rootfs;
+  for (const char* sub : {"proc", "dev", "sys"})
+    if (auto s = mkdir_mode(rootfs / sub, 0755); !s) return s.error();
+  if (auto s = write_file_atomic(rootfs / "pause", *content, true); !s) return s.error();
+  if (::chmod((rootfs / "pause").c_str(), 0755) != 0)
+    return base::Error("chmod " + (rootfs / "pause").string());
+  pause_ready_ = true;
+  return rootfs;
+}
+
+Task<base::Result<SandboxId>> OciRuntime::run_sandbox(const SandboxConfig& config) {
+  const CallGuard guard(*this);
+  if (auto s = co_await recover(); !s) co_return s.error();
+  const model::Pod& pod = *config.pod;
+  SandboxRecord r;
+  r.handler = handler_of(pod, options_.default_handler);
+  auto d = driver(r.handler);
+  if (!d) co_return base::Error(d.error().message, "spec.runtimeClassName");
+  auto rootfs = pause_rootfs();
+  if (!rootfs) co_return rootfs.error();
+  r.id = new_object_id();
+  r.pod_uid = config.pod_uid.str();
+  r.pod_name = config.pod_name;
+  r.pod_namespace = config.pod_namespace;
+  r.attempt = config.attempt;
+  r.hostname = pod_hostname(pod);
+  r.created_at = clock_.wall_now();
+  r.log_directory = config.log_directory.string();
+  r.bundle = (state_.sandbox_dir(r.id) / "bundle").string();
+  if (auto s = state_.write(r, true); !s) co_return s.error();
+  Sandbox sandbox;
+  sandbox.record = r;
+  index_sandbox(std::move(sandbox));
+  base::Status started = write_pod_files(r, pod);
+  if (started) started = co_await start_pause(sandboxes_.at(r.id), pod, **d, *rootfs);
+  if (!started) {
+    co_await discard_sandbox(r.id);
+    co_return started.error();
+  }
+  co_return SandboxId(r.id);
+}
+
+Task<base::Status> OciRuntime::start_pause(Sandbox& sandbox, const model::Pod& pod,
+                                           OciDriver& driver, const fs::path& rootfs) {
+  const std::string id = sandbox.record.id;
+  const fs::path bundle = sandbox.record.bundle;
+  SandboxSpecInput input;
+  input.pod = &pod;
+  input.rootfs = rootfs;
+  input.hostname = sandbox.record.hostname;
+  auto spec = sandbox_spec_json(input);
+  if (!spec) co_return spec.error();
+  if (auto s = mkdir_mode(bundle, 0755); !s) co_return s;
+  if (auto s = write_file_atomic(bundle / "config.json", *spec, false); !s) co_return s;
+  const fs::path no_log;  // named: GCC 12 mishandles temporaries across co_await
+  base::Status created = co_await driver.create(id, bundle, no_log, false, false);
+  if (!created) co_return created;
+  base::Status started = co_await driver.start(id);
+  if (!started) co_return started;
+  base::Result<OciState> state = co_await driver.state(id);
+  if (!state) co_return state.error();
+  auto it = sandboxes_.find(id);
+  if (it == sandboxes_.end())
+    co_return base::Error("sandbox " + id + " was removed while starting");
+  if (state->pid <= 0 || state->status != "running")
+    co_return base::Error("the pause process of " + id + " died");
+  // An exit already seen keeps the sandbox NotReady.
+  if (!it->second.record.finished_at) {
+    it->second.pause_pid = state->pid;
+    it->second.state = SandboxState::Ready;
+  }
+  co_return base::Status::Ok();
+}
+
+Task<base::Status> OciRuntime::stop_pause(const std::string& id) {
+  auto it = sandboxes_.find(id);
+  if (it == sandboxes_.end() || it->second.state != SandboxState::Ready)
+    co_return base::Status::Ok();
+  auto d = driver(it->second.record.handler);
+  if (!d) co_return d.error();
+  OciDriver& driver = **d;
+  (void)co_await driver.kill(id, SIGTERM);
+  if (!co_await await_exit(id, kPauseGrace)) {
+    if (shut_down_)
+      co_return base::Error("the oci runtime shut down while sandbox " + id + " was stopping");
+    (void)co_await driver.kill(id, SIGKILL, true);
+    if (!co_await await_exit(id, kKillWait)) {
+      base::Result<OciState> state = co_await driver.state(id);
+      if (state && state->status == "running")
+        co_return base::Error("the pause process of " + id + " did not stop");
+      on_driver_exit(id);  // gone without an exit file
+    }
+  }
+  co_return base::Status::Ok();
+}
+
+Task<base::Status> OciRuntime::stop_sandbox(const SandboxId& id) {
+  const CallGuard guard(*this);
+  if (auto s = co_await recover(); !s) co_return s.error();
+  auto it = sandboxes_.find(id.str());
+  if (it == sandboxes_.end()) co_return base::Error("no sandbox " + id.str());
+  // As CRI's StopPodSandbox: containers still running are killed at once
+  // (the pod worker has already stopped them with their grace periods).
+  const std::vector<std::string> containers = it->second.containers;
+  for (const std::string& c : containers) {
+    auto ci = containers_.find(c);
+    if (ci == containers_.end() || ci->second.state != ContainerState::Running) continue;
+    if (auto s = co_await kill_and_wait(c, 0ms); !s) co_return s;
+  }
+  co_return co_await stop_pause(id.str());
+}
+
+Task<base::Status> OciRuntime::remove_sandbox(const SandboxId& id) {
+  const CallGuard guard(*this);
+  if (auto s = co_await recover(); !s) co_return s.error();
+  auto it = sandboxes_.find(id.str());
+  if (it == sandboxes_.end()) co_return base::Error("no sandbox " + id.str());
+  const std::vector<std::string> containers = it->second.containers;
+  for (const std::string& c : containers) {
+    auto ci = containers_.find(c);
+    if (ci == containers_.end()) continue;
+    if (ci->second.state == ContainerState::Running)
+      if (auto s = co_await kill_and_wait(c, 0ms); !s) co_return s;
+    if (auto s = co_await discard_container(c); !s) co_return s;
+  }
+  if (auto s = co_await stop_pause(id.str()); !s) co_return s;
+  co_return co_await discard_sandbox(id.str());
+}
+
+Task<base::Status> OciRuntime::delete_sandbox_objects(SandboxRecord record) {
+  if (auto d = driver(record.handler)) {
+    base::Status removed = co_await (*d)->remove(record.id);
+    if (!removed) co_return removed;
+    (*d)->forget(record.id);
+  }
+  // The runtime object is gone: now the record may go with the directory.
+  co_return remove_tree(state_.sandbox_dir(record.id));
+}
+
+Task<base::Status> OciRuntime::discard_sandbox(std::string id) {
+  auto it = sandboxes_.find(id);
+  if (it == sandboxes_.end()) co_return base::Status::Ok();
+  if (auto s = co_await delete_sandbox_objects(it->second.record); !s) co_return s;
+  unindex_sandbox(id);
+  co_return base::Status::Ok();
+}
+
+}  // namespace podagent::runtime::oci
