@@ -11,6 +11,7 @@
 #include <ctime>
 #include <random>
 
+#include "agent/api_pod_logs.h"
 #include "agent/label_selector.h"
 #include "agent/pod_table.h"
 #include "model/document.h"
@@ -234,12 +235,17 @@ std::string watch_error_line(const ApiError& error) {
   return model::to_json(n) + "\n";
 }
 
+namespace {
+// YAML only for a client that asks for it and not for JSON.
+bool wants_yaml(std::string_view accept) {
+  return accept.starts_with("application/yaml") && accept.find("json") == std::string_view::npos;
+}
+}  // namespace
+
 ApiResponse ApiRoutes::render(const ApiRequest& request, int status, const Node& node) const {
   ApiResponse r;
   r.status = status;
-  // YAML only for a client that asks for it and not for JSON.
-  const std::string_view accept = request.accept;
-  if (accept.starts_with("application/yaml") && accept.find("json") == std::string_view::npos) {
+  if (wants_yaml(request.accept)) {
     r.content_type = "application/yaml";
     r.body = model::to_yaml(node);
   } else {
@@ -316,11 +322,12 @@ ApiResponse ApiRoutes::route(const ApiRequest& request, const Target& target_in)
     target.subresource = seg[6];
     if (target.subresource == "status")
       return get ? get_pod(request, target) : error_response(method_not_allowed(method));
+    if (target.subresource == "exec") return exec_pod(request, target);
     if (target.subresource == "log") {
       if (!get) return error_response(method_not_allowed(method));
       if (request.read_only)
         return error_response(forbidden("pods", target.name, "the caller may only read"));
-      return error_response(not_implemented("pod logs are not implemented yet"));
+      return pod_log(store_, options_.pod_logs_dir, target.namespace_, target.name, target.query, now());
     }
     return error_response(path_not_found());
   }
@@ -353,13 +360,33 @@ ApiResponse ApiRoutes::list_pods(const ApiRequest& request, const Target& target
   };
   if (is_true(target.query.get("watch"))) return watch_pods(request, target, matches);
 
-  std::vector<PodPtr> pods = store_.list(ns);
-  std::erase_if(pods, [&](const PodPtr& pod) { return !matches(*pod); });
-  if (wants_table(request.accept))
+  if (wants_table(request.accept) || wants_yaml(request.accept)) {
+    std::vector<PodPtr> pods = store_.list(ns);
+    std::erase_if(pods, [&](const PodPtr& pod) { return !matches(*pod); });
+    if (wants_yaml(request.accept)) {
+      Node items = Node::sequence();
+      for (const PodPtr& pod : pods) items.push(model::encode_pod(*pod));
+      return render(request, 200, list_of("PodList", store_.resource_version(), std::move(items)));
+    }
     return render(request, 200, pod_table(pods, std::to_string(store_.resource_version()), now()));
-  Node items = Node::sequence();
-  for (const PodPtr& pod : pods) items.push(model::encode_pod(*pod));
-  return render(request, 200, list_of("PodList", store_.resource_version(), std::move(items)));
+  }
+  // JSON from the store's cached encodings of the items, spliced into the
+  // list's envelope where its empty "items" array closes: the same bytes
+  // as encoding the whole list, without encoding any unchanged pod.
+  const std::vector<const std::string*> encoded = store_.list_json(ns, matches);
+  size_t size = encoded.size();
+  for (const std::string* item : encoded) size += item->size();
+  const std::string envelope = model::to_json(list_of("PodList", store_.resource_version()));
+  constexpr std::string_view kTail = "]}";  // of "items":[]}
+  ApiResponse r;
+  r.body.reserve(envelope.size() + size);
+  r.body.append(envelope, 0, envelope.size() - kTail.size());
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    if (i > 0) r.body += ',';
+    r.body += *encoded[i];
+  }
+  r.body += kTail;
+  return r;
 }
 
 ApiResponse ApiRoutes::watch_pods(const ApiRequest& request, const Target& target,
@@ -408,7 +435,10 @@ ApiResponse ApiRoutes::get_pod(const ApiRequest& request, const Target& target) 
   if (!pod) return error_response(not_found("pods", target.name));
   if (wants_table(request.accept))
     return render(request, 200, pod_table({pod}, pod->metadata.resource_version, now()));
-  return render(request, 200, model::encode_pod(*pod));
+  if (wants_yaml(request.accept)) return render(request, 200, model::encode_pod(*pod));
+  ApiResponse r;
+  r.body = *store_.json(pod);  // encoded once per resourceVersion
+  return r;
 }
 
 // ---- helpers shared with the write side ------------------------------------------

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,9 @@
 
 namespace podagent::agent {
 
+class BodyStream;  // agent/body_stream.h
+class PodExec;     // agent/api_pod_exec.h
+
 // One HTTP request as the routes see it: the transport (unix socket, TCP,
 // later TLS) and its limits are the server's business.
 struct ApiRequest {
@@ -26,6 +30,7 @@ struct ApiRequest {
   std::string content_type;
   std::string accept;
   std::string authorization;  // for the listener's Authenticator
+  std::string upgrade;        // the Upgrade header (kubectl exec asks for SPDY or websocket)
   std::string body;
   // Set by the listener's Authenticator: the caller may only read (403 on
   // writes and on pod logs).
@@ -44,6 +49,14 @@ struct ApiResponse {
   std::chrono::seconds watch_timeout{0};
   // How each event is written (null: watch_event_line).
   std::function<std::string(const WatchEvent&)> encode_event;
+  // Set instead of `body` (and `watch`): the body, written as a chunked
+  // stream piece by piece as the stream gives them (a followed pod log).
+  std::shared_ptr<BodyStream> stream;
+  // Set instead of everything else: an answer that is not ready when
+  // handle() returns (pod exec). The server calls `deferred` once, on the
+  // io_context thread, with a callback that takes the answer; the callback
+  // is called once, on that thread, at once or later.
+  std::function<void(std::function<void(ApiResponse)>)> deferred;
 };
 
 // Where the API's pod mutations go: the composition root, which hands them
@@ -75,8 +88,14 @@ struct ApiOptions {
   std::function<model::WallTime()> wall_now;
   // New pod UIDs (null: random 128-bit UUIDs, version 4).
   std::function<std::string()> new_uid;
+  // Where the container logs are (the pod log route reads them): the
+  // kubelet's podLogsDir. Empty: no logs.
+  std::filesystem::path pod_logs_dir;
   // A watch ends after timeoutSeconds, at most this long.
   std::chrono::seconds max_watch_timeout{1800};
+  // Runs the commands of POST .../pods/{name}/exec (agent/api_pod_exec.h);
+  // null: exec answers 503 (no runtime backend).
+  std::shared_ptr<PodExec> exec;
 };
 
 // The query string, decoded ('+' and %XX). A repeated key keeps its first
@@ -121,6 +140,8 @@ class ApiRoutes {
   ApiResponse create_pod(const ApiRequest& request, const Target& target);
   ApiResponse replace_pod(const ApiRequest& request, const Target& target);
   ApiResponse delete_pod(const ApiRequest& request, const Target& target);
+  // Non-interactive exec (api_pod_exec.cc).
+  ApiResponse exec_pod(const ApiRequest& request, const Target& target);
   ApiResponse health(std::string_view check);
   ApiResponse render(const ApiRequest& request, int status, const model::Node& node) const;
   model::WallTime now() const;

@@ -3,6 +3,8 @@
 
 #include "agent/http_server.h"
 
+#include "agent/body_stream.h"
+
 #include <fmt/format.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -100,6 +102,7 @@ ApiRequest to_api_request(http::request<http::string_body>&& req) {
   r.content_type = std::string(req[http::field::content_type]);
   r.accept = std::string(req[http::field::accept]);
   r.authorization = std::string(req[http::field::authorization]);
+  r.upgrade = std::string(req[http::field::upgrade]);
   r.body = std::move(req.body());
   return r;
 }
@@ -199,6 +202,64 @@ net::awaitable<void> stream_watch(Impl& impl, Stream& stream, net::steady_timer&
   co_await net::async_write(stream, http::make_chunk_last(), kTuple);
 }
 
+// Writes a streamed body as chunks as the stream gives them, until it ends,
+// the client goes away or the server stops (which closes the socket).
+template <class Stream>
+net::awaitable<void> stream_body(Impl& impl, Stream& stream, ApiResponse response,
+                                 unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
+  res.set(http::field::content_type, response.content_type);
+  res.set(http::field::cache_control, "no-cache, private");
+  res.keep_alive(false);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> serializer{res};
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_after(impl.limits.write_timeout);
+  if (auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple); ec) co_return;
+  for (;;) {
+    // The client sends nothing meanwhile: readability means it closed.
+    auto got = co_await (response.stream->next() ||
+                         lowest.socket().async_wait(net::socket_base::wait_read, kTuple));
+    if (got.index() == 1 || impl.stopped) co_return;
+    const std::optional<std::string>& piece = std::get<0>(got);
+    if (!piece) break;
+    lowest.expires_after(impl.limits.write_timeout);
+    auto [ec, n] = co_await net::async_write(stream, http::make_chunk(net::buffer(*piece)), kTuple);
+    if (ec) co_return;
+  }
+  lowest.expires_after(impl.limits.write_timeout);
+  co_await net::async_write(stream, http::make_chunk_last(), kTuple);
+}
+
+// Waits for the answer of a deferred response (ApiResponse::deferred);
+// nullopt when the server stops first (its closer cancels `wakeup`). The
+// callback may come after this connection is gone: it then finds no timer.
+net::awaitable<std::optional<ApiResponse>> await_deferred(
+    Impl& impl, net::steady_timer& wakeup,
+    std::function<void(std::function<void(ApiResponse)>)> deferred) {
+  struct Pending {
+    std::optional<ApiResponse> answer;
+    net::steady_timer* wakeup = nullptr;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->wakeup = &wakeup;
+  struct Detach {  // however this coroutine ends
+    Pending& p;
+    ~Detach() { p.wakeup = nullptr; }
+  } detach{*pending};
+  deferred([pending](ApiResponse answer) {
+    pending->answer = std::move(answer);
+    if (pending->wakeup) pending->wakeup->cancel();
+  });
+  // Single-threaded: the answer is set only while this coroutine is
+  // suspended, and is checked before every wait, so no cancel() is lost.
+  while (!pending->answer && !impl.stopped) {
+    wakeup.expires_at(net::steady_timer::time_point::max());
+    co_await wakeup.async_wait(kTuple);
+  }
+  co_return std::move(pending->answer);
+}
+
 enum class ReadOutcome { Request, Closed, Answered };
 
 // Reads one request within the limits. On a limit it answers (413, 431,
@@ -216,8 +277,22 @@ net::awaitable<ReadOutcome> read_request(Impl& impl, Stream& stream, beast::flat
   }
   parser.header_limit(static_cast<std::uint32_t>(impl.limits.max_header_bytes));
   parser.body_limit(impl.limits.max_body_bytes);
-  lowest.expires_after(impl.limits.header_timeout);
-  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  // Usually the first read brought the whole request: parse it here, which
+  // spares two composed reads (each completing through a post) and their
+  // timer settings. Anything less than a complete request without
+  // "Expect: 100-continue" continues below, where the parser left off.
+  parser.eager(true);
+  beast::error_code hec;
+  hec.clear();
+  buffer.consume(parser.put(buffer.data(), hec));
+  if (hec == http::error::need_more) hec.clear();
+  if (!hec && parser.is_done() && parser.get()[http::field::expect].empty())
+    co_return ReadOutcome::Request;
+  if (!hec) {
+    lowest.expires_after(impl.limits.header_timeout);
+    auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    hec = rec;
+  }
   if (!hec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
     // curl and others wait for this before sending a larger body.
     http::response<http::empty_body> go_on{http::status::continue_, 11};
@@ -295,8 +370,17 @@ net::awaitable<void> run_connection(std::shared_ptr<Impl> impl, Stream stream,
     const bool head = req.method() == http::verb::head;
     ApiRequest request = to_api_request(std::move(req));
     ApiResponse response = call_handler(*impl, auth, peer, request);
+    if (response.deferred) {
+      auto answer = co_await await_deferred(*impl, wakeup, std::move(response.deferred));
+      if (!answer) break;  // the server is stopping
+      response = std::move(*answer);
+    }
     if (response.watch) {
       co_await stream_watch(*impl, stream, wakeup, std::move(response), version);
+      break;
+    }
+    if (response.stream) {
+      co_await stream_body(*impl, stream, std::move(response), version);
       break;
     }
     if (!co_await write_response(*impl, stream, std::move(response), version, keep_alive, head))

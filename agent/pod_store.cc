@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <set>
 
+#include "model/document.h"
+#include "model/pod_codec.h"
+
 namespace podagent::agent {
 
 // What subscriptions and watches share with the store; they hold it weakly
@@ -73,21 +76,21 @@ PodPtr PodStore::put(model::Pod pod) {
   if (auto it = key_by_uid_.find(uid); it != key_by_uid_.end() && it->second != key) remove(uid);
 
   auto existing = by_key_.find(key);
-  if (existing != by_key_.end() && existing->second->metadata.uid == pod.metadata.uid) {
-    const model::Pod& old = *existing->second;
+  if (existing != by_key_.end() && existing->second.pod->metadata.uid == pod.metadata.uid) {
+    const model::Pod& old = *existing->second.pod;
     pod.status = old.status;
     pod.metadata.resource_version = old.metadata.resource_version;
-    if (pod == old) return existing->second;
-    PodPtr previous = existing->second;
-    existing->second = stamp(std::move(pod));
-    record(WatchEventType::Modified, existing->second, std::move(previous));
-    return existing->second;
+    if (pod == old) return existing->second.pod;
+    PodPtr previous = existing->second.pod;
+    existing->second = Stored{stamp(std::move(pod)), nullptr};
+    record(WatchEventType::Modified, existing->second.pod, std::move(previous));
+    return existing->second.pod;
   }
-  if (existing != by_key_.end()) remove(base::PodUid(existing->second->metadata.uid));
+  if (existing != by_key_.end()) remove(base::PodUid(existing->second.pod->metadata.uid));
 
   if (pod.status.phase.empty()) pod.status.phase = model::kPhasePending;
   PodPtr stored = stamp(std::move(pod));
-  by_key_[key] = stored;
+  by_key_[key] = Stored{stored, nullptr};
   key_by_uid_[uid] = key;
   record(WatchEventType::Added, stored, nullptr);
   return stored;
@@ -96,13 +99,13 @@ PodPtr PodStore::put(model::Pod pod) {
 bool PodStore::set_status(const base::PodUid& uid, model::PodStatus status) {
   auto k = key_by_uid_.find(uid);
   if (k == key_by_uid_.end()) return false;
-  PodPtr& slot = by_key_.at(k->second);
-  if (slot->status == status) return true;
-  PodPtr previous = slot;
-  model::Pod pod = *slot;
+  Stored& slot = by_key_.at(k->second);
+  if (slot.pod->status == status) return true;
+  PodPtr previous = slot.pod;
+  model::Pod pod = *slot.pod;
   pod.status = std::move(status);
-  slot = stamp(std::move(pod));
-  record(WatchEventType::Modified, slot, std::move(previous));
+  slot = Stored{stamp(std::move(pod)), nullptr};
+  record(WatchEventType::Modified, slot.pod, std::move(previous));
   return true;
 }
 
@@ -110,26 +113,26 @@ PodPtr PodStore::mark_deleting(const base::PodUid& uid, std::string timestamp,
                                int64_t grace_seconds) {
   auto k = key_by_uid_.find(uid);
   if (k == key_by_uid_.end()) return nullptr;
-  PodPtr& slot = by_key_.at(k->second);
-  model::Pod pod = *slot;
+  Stored& slot = by_key_.at(k->second);
+  model::Pod pod = *slot.pod;
   // A second delete may shorten the grace period, never lengthen it.
   if (!pod.metadata.deletion_timestamp.empty() && pod.metadata.deletion_grace_period_seconds &&
       *pod.metadata.deletion_grace_period_seconds <= grace_seconds)
-    return slot;
+    return slot.pod;
   if (pod.metadata.deletion_timestamp.empty())
     pod.metadata.deletion_timestamp = std::move(timestamp);
   pod.metadata.deletion_grace_period_seconds = grace_seconds;
-  PodPtr previous = slot;
-  slot = stamp(std::move(pod));
-  record(WatchEventType::Modified, slot, std::move(previous));
-  return slot;
+  PodPtr previous = slot.pod;
+  slot = Stored{stamp(std::move(pod)), nullptr};
+  record(WatchEventType::Modified, slot.pod, std::move(previous));
+  return slot.pod;
 }
 
 PodPtr PodStore::remove(const base::PodUid& uid) {
   auto k = key_by_uid_.find(uid);
   if (k == key_by_uid_.end()) return nullptr;
   auto it = by_key_.find(k->second);
-  model::Pod last = *it->second;
+  model::Pod last = *it->second.pod;
   by_key_.erase(it);
   key_by_uid_.erase(k);
   PodPtr object = stamp(std::move(last));
@@ -139,26 +142,55 @@ PodPtr PodStore::remove(const base::PodUid& uid) {
 
 PodPtr PodStore::get(std::string_view namespace_, std::string_view name) const {
   auto it = by_key_.find(Key{std::string(namespace_), std::string(name)});
-  return it == by_key_.end() ? nullptr : it->second;
+  return it == by_key_.end() ? nullptr : it->second.pod;
 }
 
 PodPtr PodStore::get(const base::PodUid& uid) const {
   auto k = key_by_uid_.find(uid);
-  return k == key_by_uid_.end() ? nullptr : by_key_.at(k->second);
+  return k == key_by_uid_.end() ? nullptr : by_key_.at(k->second).pod;
 }
 
 std::vector<PodPtr> PodStore::list(std::string_view namespace_) const {
   std::vector<PodPtr> out;
   if (namespace_.empty()) {
     out.reserve(by_key_.size());
-    for (const auto& [_, pod] : by_key_) out.push_back(pod);
+    for (const auto& [_, stored] : by_key_) out.push_back(stored.pod);
     return out;
   }
   const std::string ns(namespace_);
   for (auto it = by_key_.lower_bound(Key{ns, ""}); it != by_key_.end() && it->first.first == ns;
        ++it)
-    out.push_back(it->second);
+    out.push_back(it->second.pod);
   return out;
+}
+
+namespace {
+
+std::shared_ptr<const std::string> encode_json(const model::Pod& pod) {
+  return std::make_shared<const std::string>(model::to_json(model::encode_pod(pod)));
+}
+
+}  // namespace
+
+std::vector<const std::string*> PodStore::list_json(std::string_view namespace_,
+                                                    const Filter& filter) const {
+  std::vector<const std::string*> out;
+  auto it = namespace_.empty() ? by_key_.begin() : by_key_.lower_bound(Key{namespace_, ""});
+  if (namespace_.empty()) out.reserve(by_key_.size());
+  for (; it != by_key_.end() && (namespace_.empty() || it->first.first == namespace_); ++it) {
+    const Stored& stored = it->second;
+    if (filter && !filter(*stored.pod)) continue;
+    if (!stored.json) stored.json = encode_json(*stored.pod);
+    out.push_back(stored.json.get());
+  }
+  return out;
+}
+
+std::shared_ptr<const std::string> PodStore::json(const PodPtr& pod) const {
+  auto it = by_key_.find(Key{pod->metadata.namespace_, pod->metadata.name});
+  if (it == by_key_.end() || it->second.pod != pod) return encode_json(*pod);
+  if (!it->second.json) it->second.json = encode_json(*pod);
+  return it->second.json;
 }
 
 base::Result<std::vector<WatchEvent>> PodStore::events_since(uint64_t after) const {
@@ -189,7 +221,8 @@ base::Result<std::unique_ptr<PodWatch>> PodStore::watch(Filter filter,
     if (!events) return events.error();
     backlog = std::move(*events);
   } else {
-    for (const auto& [_, pod] : by_key_) {
+    for (const auto& [_, stored] : by_key_) {
+      const PodPtr& pod = stored.pod;
       uint64_t rv = std::strtoull(pod->metadata.resource_version.c_str(), nullptr, 10);
       backlog.push_back(WatchEvent{WatchEventType::Added, pod, nullptr, rv});
     }

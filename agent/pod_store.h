@@ -91,6 +91,14 @@ class PodStore {
   // The version of the latest change (first_resource_version - 1 before any).
   uint64_t resource_version() const { return version_; }
 
+  // The pod as the API encodes it: model::to_json(model::encode_pod(*pod)).
+  // For the stored version of a pod the encoding is made once, on first
+  // use, and kept until the pod changes (a stored pod is immutable per
+  // resourceVersion), so that GETs and lists of unchanged pods encode
+  // nothing. Any other snapshot (an older version, a removed pod) is
+  // encoded afresh. REQUIRES: pod is not null.
+  std::shared_ptr<const std::string> json(const PodPtr& pod) const;
+
   // The events after version `after`, oldest first. Fails (the caller
   // answers 410 Gone) when the history no longer holds all of them, or when
   // `after` is newer than the store (a version from before a restart).
@@ -106,11 +114,22 @@ class PodStore {
   // starts with ADDED for every such pod; with it, with the events after
   // that version (failing as events_since fails).
   using Filter = std::function<bool(const model::Pod&)>;
+  // The encodings (as json() gives them) of the pods that list(namespace_)
+  // gives and `filter` passes (null: all), in that order. The strings are
+  // the store's: valid until its next change, so use them at once.
+  std::vector<const std::string*> list_json(std::string_view namespace_,
+                                            const Filter& filter) const;
   base::Result<std::unique_ptr<PodWatch>> watch(Filter filter, std::optional<uint64_t> after);
 
  private:
   struct Hub;
   using Key = std::pair<std::string, std::string>;  // namespace, name
+  // A stored pod and its JSON encoding, made lazily by json(); a new
+  // version of the pod is a new Stored, so the encoding goes with the old.
+  struct Stored {
+    PodPtr pod;
+    mutable std::shared_ptr<const std::string> json;
+  };
 
   void record(WatchEventType type, PodPtr object, PodPtr previous);
   PodPtr stamp(model::Pod pod);  // sets resourceVersion to the next version
@@ -118,7 +137,7 @@ class PodStore {
   PodStoreOptions options_;
   uint64_t version_;
   uint64_t evicted_up_to_;  // events up to this version are no longer in history_
-  std::map<Key, PodPtr> by_key_;
+  std::map<Key, Stored> by_key_;
   std::unordered_map<base::PodUid, Key> key_by_uid_;
   std::deque<WatchEvent> history_;
   std::shared_ptr<Hub> hub_;

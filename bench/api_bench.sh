@@ -9,8 +9,11 @@
 # (the delay from a manifest moved into the directory to its pod admitted,
 # measured inside the process).
 #
-#   bench/api_bench.sh [seconds]      # default 10 s per wrk run
+#   bench/api_bench.sh [seconds [runs]]   # default 10 s per wrk run, 1 run
 #   PODAGENT_BENCH_DIR=dir bench/api_bench.sh
+#
+# With runs > 1 each wrk measurement is repeated on the same agent and the
+# medians over the runs (requests/s, p50, p99) are printed after them.
 #
 # Prints figures; asserts nothing. Targets (issue 4): > 20,000 single-pod
 # GETs per second on one core with p99 < 2 ms; admission < 5 ms.
@@ -18,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
+runs="${2:-1}"
 build="${PODAGENT_BENCH_DIR:-build-release}"
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -76,12 +80,23 @@ done
 echo "pods Running: $running of 1000"
 
 base="https://127.0.0.1:$port"
+# wrk's latency in ms ("536.00us", "1.40ms", "1.02s").
+to_ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; printf "%.3f\n", v }'; }
+median() { grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 run_wrk() {
-  local what="$1" path="$2" connections="$3"
-  echo "== $what: GET $path ($connections connections, ${seconds}s, wrk on core 1, agent on core 0)"
-  taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency \
-    -H "Authorization: Bearer $token" "$base$path" |
-    grep -E "Requests/sec|Transfer/sec|^ +(50|90|99)%|Non-2xx|Socket errors|requests in"
+  local what="$1" path="$2" connections="$3" out rps="" p50="" p99=""
+  echo "== $what: GET $path ($connections connections, ${seconds}s x $runs, wrk on core 1, agent on core 0)"
+  for _ in $(seq 1 "$runs"); do
+    out="$(taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" --latency \
+      -H "Authorization: Bearer $token" "$base$path")"
+    grep -E "Requests/sec|Transfer/sec|^ +(50|90|99)%|Non-2xx|Socket errors|requests in" <<<"$out"
+    rps+="$(awk '/Requests\/sec/ { print $2 }' <<<"$out")"$'\n'
+    p50+="$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)"$'\n'
+    p99+="$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)"$'\n'
+  done
+  if [[ "$runs" -gt 1 ]]; then
+    echo "   median of $runs runs: $(median <<<"$rps") req/s, p50 $(median <<<"$p50") ms, p99 $(median <<<"$p99") ms"
+  fi
 }
 run_wrk "one pod" /api/v1/namespaces/default/pods/p1-bench 16
 run_wrk "1,000-pod list" /api/v1/pods 4
