@@ -8,7 +8,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdlib>
 #include <map>
+#include <set>
 
+#include "agent/api_pod_exec.h"
 #include "agent/api_pod_persistence.h"
 #include "agent/api_routes.h"
 #include "agent/auth.h"
@@ -19,6 +21,7 @@
 #include "podworker/admission.h"
 #include "podworker/pod_workers.h"
 #include "runtime/fake/fake_runtime.h"
+#include "runtime/oci/oci_runtime.h"
 #include "static-pods/dir_watcher.h"
 
 namespace podagent::agent {
@@ -31,8 +34,23 @@ base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::Agent
   if (config.runtime.backend == "fake")
     return std::unique_ptr<runtime::Runtime>(
         std::make_unique<runtime::FakeRuntime>(clock, std::move(executor)));
-  // The oci backend (runc/crun + conmon) is its own issue; it plugs in here.
-  return base::Error(fmt::format("the {} runtime backend is not available yet in this build",
+  if (config.runtime.backend == "oci") {
+    runtime::oci::OciRuntimeOptions o;
+    o.state_dir = config.state_dir;
+    o.handlers.clear();
+    for (const auto& [name, binary] : config.runtime.runtime_handlers) o.handlers.emplace(name, binary);
+    o.default_handler = config.runtime.oci_runtime;
+    o.conmon_binary = config.runtime.conmon_path;
+    o.pause_binary = config.runtime.pause_binary;
+    if (config.runtime.container_log_max_size)
+      o.log_max_bytes = static_cast<uint64_t>(config.runtime.container_log_max_size->value());
+    o.log_max_files = static_cast<uint32_t>(config.runtime.container_log_max_files);
+    o.node.node_name = config.node_name;
+    auto oci = runtime::oci::OciRuntime::create(clock, std::move(executor), std::move(o));
+    if (!oci) return oci.error();
+    return std::unique_ptr<runtime::Runtime>(std::move(*oci));
+  }
+  return base::Error(fmt::format("the {} runtime backend is not available in this build",
                                  config.runtime.backend),
                      "runtime.backend");
 }
@@ -158,12 +176,28 @@ void Agent::Parts::build_workers() {
   }
   runtime = std::move(*made);
   admitter = std::make_unique<podworker::Admitter>(node_allocatable(config));
+  std::set<std::string> handlers;
+  for (const auto& [name, path] : config.runtime.runtime_handlers) handlers.insert(name);
+  admitter->set_runtime_handlers(std::move(handlers));
   podworker::PodWorkers::Options wo;
   wo.backoff = {config.crash_loop_back_off.initial, config.crash_loop_back_off.max,
                 config.crash_loop_back_off.reset};
   wo.node_name = config.node_name;
   wo.pod_logs_dir = config.pod_logs_dir;
   wo.admitter = admitter.get();
+  wo.on_sync_duration = [this](base::Duration d) {
+    metrics.pod_sync_duration.observe(std::chrono::duration<double>(d).count());
+  };
+  wo.on_orphan = [](const podworker::OrphanReport& r) {
+    const std::string pod = r.pod_name.empty() ? "?" : r.pod_namespace + "/" + r.pod_name;
+    if (r.interrupted) return;  // desired again, or the agent is stopping
+    if (r.failed)
+      base::log_warning("orphaned pod not fully removed, retried at the next relist: pod={} uid={}", pod,
+                        r.uid.str());
+    else
+      base::log_info("orphaned pod removed (no source wants it): pod={} uid={} containers={} sandboxes={}",
+                     pod, r.uid.str(), r.containers, r.sandboxes);
+  };
   wo.on_status = [this](const base::PodUid& uid, const model::PodStatus& status) {
     pod_config->on_status(uid, status);
   };
@@ -207,6 +241,17 @@ ApiResponse Agent::Parts::handle(const ApiRequest& request) {
   ApiResponse response = path_of(request.target) == "/debug/manifest-errors"
                              ? manifest_errors_response(request)
                              : routes->handle(request);
+  if (response.deferred) {
+    // Counted with the code of the answer, when it comes (pod exec).
+    response.deferred = [this, method = request.method, deferred = std::move(response.deferred)](
+                            std::function<void(ApiResponse)> answer) {
+      deferred([this, method, answer = std::move(answer)](ApiResponse r) {
+        metrics.api_requests.with({std::to_string(r.status), method}).inc();
+        answer(std::move(r));
+      });
+    };
+    return response;
+  }
   metrics.api_requests.with({std::to_string(response.status), request.method}).inc();
   return response;
 }
@@ -245,6 +290,10 @@ void Agent::Parts::register_gauges() {
 
 void Agent::Parts::on_snapshot(const static_pods::ManifestSnapshot& snapshot) {
   pod_config->set_static_pods(snapshot);
+  // Every source is read now (the API pods were restored in start()), and
+  // each desired pod has its worker: what the runtime holds of any other
+  // pod is an orphan, removed from now on.
+  if (workers) workers->set_sources_ready();
   report_manifest_errors();
   if (!ready_sent) become_ready();
   refresh_status();
@@ -340,6 +389,8 @@ base::Status Agent::start() {
   api.ready = [&p] { return p.source && p.source->ready(); };
   api.metrics = [&p] { return p.registry.render(); };
   api.wall_now = [&p] { return p.clock.wall_now(); };
+  if (p.runtime) api.exec = make_runtime_pod_exec(*p.runtime, p.io.get_executor());
+  api.pod_logs_dir = p.config.pod_logs_dir;
   p.routes = std::make_unique<ApiRoutes>(p.store, *p.pod_config, p.persistence, api);
 
   // API pods first: they hold their names before any static pod comes.
@@ -379,6 +430,7 @@ void Agent::stop() {
   if (p.server) p.server->stop();
   if (p.source) p.source->stop();
   if (p.workers) p.workers->stop();  // leaves every container as it is
+  if (p.runtime) p.runtime->shutdown();  // its timers and watches; containers run on
   if (p.housekeeping_timer) p.housekeeping_timer->cancel();
   if (p.watchdog_timer) p.watchdog_timer->cancel();
   if (p.signals) {

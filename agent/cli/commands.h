@@ -24,6 +24,9 @@ int describe_command(std::span<char* const> args);  // cmd_describe.cc
 int apply_command(std::span<char* const> args);     // cmd_apply.cc
 int delete_command(std::span<char* const> args);    // cmd_delete.cc
 int logs_command(std::span<char* const> args);      // cmd_logs.cc
+int exec_command(std::span<char* const> args);      // cmd_exec.cc
+// The local image store, used directly.
+int image_command(std::span<char* const> args);     // cmd_image.cc
 
 // The program's version ("0.1.0").
 std::string_view version();

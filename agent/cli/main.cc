@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   if (command == "apply") return apply_command(rest);
   if (command == "delete") return delete_command(rest);
   if (command == "logs") return logs_command(rest);
+  if (command == "exec") return exec_command(rest);
+  if (command == "image") return image_command(rest);
   if (command == "version" || command == "--version") return version_command(rest);
   if (command == "help" || command == "--help" || command == "-h") return help_command(rest);
   std::fprintf(stderr, "podagent: unknown command \"%.*s\"\n\n", static_cast<int>(command.size()),
