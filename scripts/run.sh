@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The README's run command: installs what is needed, builds podagent
-# (optimised, in build/, kept between runs) and runs `podagent run` in the
-# foreground with the embedded defaults. Arguments are passed to `podagent
-# run` (e.g. --log-level debug, --config FILE). Stop it with Ctrl-C.
+# (optimised, in build/, kept between runs), imports a busybox image (made
+# from the busybox-static package, no network) into the agent's image store,
+# and runs `podagent run` in the foreground with the embedded defaults: the
+# oci backend, runc and conmon. Arguments are passed to `podagent run` and
+# `podagent image import` (configuration flags such as --config FILE,
+# --state-dir DIR, --log-level debug). Stop it with Ctrl-C: pods keep running
+# and the next start adopts them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +21,15 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
-ninja -C "$build_dir" -j "$jobs" podagent
+ninja -C "$build_dir" -j "$jobs" podagent podagent-pause
+
+# A first pod works offline: `image: busybox` (examples/hello.yaml).
+image="$build_dir/busybox-image.tar"
+if [[ ! -f "$image" ]]; then
+  bash scripts/build-busybox-image.sh "$image.tmp" docker.io/library/busybox:latest
+  mv "$image.tmp" "$image"
+fi
+"$build_dir/agent/podagent" image import "$image" "$@"
 
 # The manifest directory of the defaults; podagent only reads it.
 if [[ ! -d /etc/podagent/manifests ]]; then
