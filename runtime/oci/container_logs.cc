@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "runtime/container_log.h"
 #include "runtime/oci/oci_state.h"
 
 namespace podagent::runtime::oci {
@@ -25,24 +26,6 @@ constexpr size_t kFallbackBytes = 2048;
 // The tail read of a log for the fallback message: enough for 80 lines of
 // the 2048 bytes kept, with the CRI prefixes.
 constexpr size_t kLogTailRead = 64 * 1024;
-
-struct CriLine {
-  bool partial = false;
-  std::string_view text;
-};
-
-// "<time> <stream> <tag> <text>"; anything else is taken as full text.
-CriLine parse_cri_line(std::string_view line) {
-  size_t a = line.find(' ');
-  size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
-  size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
-  if (c == std::string_view::npos) return {false, line};
-  std::string_view stream = line.substr(a + 1, b - a - 1);
-  std::string_view tag = line.substr(b + 1, c - b - 1);
-  if ((stream != "stdout" && stream != "stderr") || tag.empty() || (tag[0] != 'F' && tag[0] != 'P'))
-    return {false, line};
-  return {tag[0] == 'P', line.substr(c + 1)};
-}
 
 // The last `max_bytes` of a file; empty when it cannot be read.
 std::string read_file_tail(const fs::path& path, size_t max_bytes) {
@@ -66,9 +49,10 @@ std::string cri_log_tail(std::string_view cri_text, size_t max_lines, size_t max
   while (pos < cri_text.size()) {
     size_t end = cri_text.find('\n', pos);
     if (end == std::string_view::npos) end = cri_text.size();
-    CriLine l = parse_cri_line(cri_text.substr(pos, end - pos));
-    current.append(l.text);
-    if (!l.partial) {
+    const std::string_view line = cri_text.substr(pos, end - pos);
+    const std::optional<CriRecord> record = parse_cri_record(line);
+    current.append(record ? std::string_view(record->text) : line);  // not CRI: taken whole
+    if (!record || !record->partial) {
       lines.push_back(std::move(current));
       current.clear();
       if (lines.size() > max_lines) lines.pop_front();
@@ -99,11 +83,11 @@ base::Result<bool> rotate_log_if_full(const fs::path& log, uint64_t max_bytes, W
   if (::stat(log.c_str(), &st) != 0) return false;
   if (static_cast<uint64_t>(st.st_size) < max_bytes) return false;
   fs::path target = log.parent_path() / rotated_log_name(log.filename().string(), now);
-  // Two rotations within one second: the later one gets a suffix, which
-  // still sorts after the first.
+  // Two rotations within one second: the later one gets a ".N" suffix,
+  // which attempt_log_files (runtime/container_log.h) orders after the first.
   for (int n = 1; fs::exists(target) && n < 100; ++n)
     target = log.parent_path() /
-             (rotated_log_name(log.filename().string(), now) + "-" + std::to_string(n));
+             (rotated_log_name(log.filename().string(), now) + "." + std::to_string(n));
   if (::rename(log.c_str(), target.c_str()) != 0)
     return base::Error("rotating " + log.string() + ": " + std::strerror(errno));
   return true;

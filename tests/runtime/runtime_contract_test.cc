@@ -34,7 +34,9 @@ TEST_P(RuntimeContractTest, RunSandboxIsReadyAndListedWithItsPod) {
   EXPECT_EQ(s.pod_namespace, "default");
   EXPECT_EQ(s.attempt, 2u);
   EXPECT_EQ(s.state, SandboxState::Ready);
-  if (harness().gives_pod_ips()) EXPECT_FALSE(s.ips.empty());
+  if (harness().gives_pod_ips()) {
+    EXPECT_FALSE(s.ips.empty());
+  }
 }
 
 TEST_P(RuntimeContractTest, StopSandboxMakesItNotReadyAndTwiceSucceeds) {
