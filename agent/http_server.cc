@@ -157,20 +157,29 @@ net::awaitable<void> write_error_and_close(Impl& impl, Stream& stream, int statu
   co_await write_response(impl, stream, std::move(r), 11, false, false);
 }
 
+// Writes the head of a chunked response that ends with the connection.
+// False when the connection is unusable.
+template <class Stream>
+net::awaitable<bool> write_chunked_head(Impl& impl, Stream& stream, http::status status,
+                                        const std::string& content_type, unsigned version) {
+  http::response<http::empty_body> res{status, version};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-cache, private");
+  res.keep_alive(false);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> serializer{res};
+  beast::get_lowest_layer(stream).expires_after(impl.limits.write_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple);
+  co_return !ec;
+}
+
 // Writes the events of a watch as chunks until it ends. Returns when the
 // response is complete or the connection is unusable.
 template <class Stream>
 net::awaitable<void> stream_watch(Impl& impl, Stream& stream, net::steady_timer& wakeup,
                                   ApiResponse response, unsigned version) {
-  http::response<http::empty_body> res{http::status::ok, version};
-  res.set(http::field::content_type, response.content_type);
-  res.set(http::field::cache_control, "no-cache, private");
-  res.keep_alive(false);
-  res.chunked(true);
-  http::response_serializer<http::empty_body> serializer{res};
+  if (!co_await write_chunked_head(impl, stream, http::status::ok, response.content_type, version)) co_return;
   auto& lowest = beast::get_lowest_layer(stream);
-  lowest.expires_after(impl.limits.write_timeout);
-  if (auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple); ec) co_return;
 
   std::shared_ptr<PodWatch> watch = response.watch;
   const auto deadline = std::chrono::steady_clock::now() + response.watch_timeout;
@@ -207,15 +216,10 @@ net::awaitable<void> stream_watch(Impl& impl, Stream& stream, net::steady_timer&
 template <class Stream>
 net::awaitable<void> stream_body(Impl& impl, Stream& stream, ApiResponse response,
                                  unsigned version) {
-  http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
-  res.set(http::field::content_type, response.content_type);
-  res.set(http::field::cache_control, "no-cache, private");
-  res.keep_alive(false);
-  res.chunked(true);
-  http::response_serializer<http::empty_body> serializer{res};
+  if (!co_await write_chunked_head(impl, stream, static_cast<http::status>(response.status),
+                                  response.content_type, version))
+    co_return;
   auto& lowest = beast::get_lowest_layer(stream);
-  lowest.expires_after(impl.limits.write_timeout);
-  if (auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple); ec) co_return;
   for (;;) {
     // The client sends nothing meanwhile: readability means it closed.
     auto got = co_await (response.stream->next() ||
