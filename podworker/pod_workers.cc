@@ -137,6 +137,14 @@ PodWorkers::PodWorkers(runtime::Runtime& runtime, base::Clock& clock, asio::any_
       backoff_(options_.backoff),
       images_(options_.image_backoff),
       alive_(std::make_shared<bool>(true)) {
+  OrphanCleanup::Options oo;
+  oo.grace = options_.orphan_grace;
+  oo.on_done = [this](const OrphanReport& report) {
+    if (Worker* w = find(report.uid)) wake(*w);  // it waited for the cleanup (see run)
+    if (options_.on_orphan) options_.on_orphan(report);
+  };
+  orphans_ = std::make_unique<OrphanCleanup>(
+      runtime_, clock_, executor_, [this](const base::PodUid& uid) { return workers_.contains(uid); }, std::move(oo));
   if (options_.subscribe_events) {
     runtime_.set_event_handlers([this](const runtime::ContainerEvent& e) { handle_container_event(e); },
                                 [this](const runtime::SandboxEvent& e) { handle_sandbox_event(e); });
@@ -218,6 +226,7 @@ void PodWorkers::sync_all() {
   backoff_.gc(clock_.now());
   images_.gc(clock_.now());
   if (stopping_) return;
+  if (sources_ready_) orphans_->run();
   for (auto& [uid, w] : workers_) {
     if (w->queued) continue;
     w->queued = true;
@@ -228,8 +237,15 @@ void PodWorkers::sync_all() {
   asio::co_spawn(executor_, resync_pass(alive_), asio::detached);
 }
 
+void PodWorkers::set_sources_ready() {
+  if (sources_ready_ || stopping_) return;
+  sources_ready_ = true;
+  orphans_->run();
+}
+
 void PodWorkers::stop() {
   stopping_ = true;
+  orphans_->stop();
   for (auto& [uid, w] : workers_) {
     w->abort_sync = true;
     wake(*w);
@@ -294,8 +310,9 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
       co_await asio::post(executor_, asio::use_awaitable);
       if (!*alive) co_return;
     }
-    // The resync pass is listing the pod; it wakes the worker when done.
-    while (w.checking && !stopping_) {
+    // The resync pass is listing the pod, or the orphan cleanup of an
+    // earlier pod with this UID runs; each wakes the worker when done.
+    while ((w.checking || orphans_->cleaning(w.uid)) && !stopping_) {
       w.dirty = true;
       w.timer->expires_at(base::SteadyTime::max());
       co_await w.timer->wait();

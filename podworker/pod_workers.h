@@ -16,6 +16,7 @@
 #include "podworker/admission.h"
 #include "podworker/image_puller.h"
 #include "podworker/lifecycle.h"
+#include "podworker/orphan_cleanup.h"
 #include "podworker/pod_actions.h"
 #include "runtime/runtime.h"
 
@@ -71,6 +72,13 @@ class PodWorkers {
     // resync pass counts as a sync too (its listing and planning). May be
     // null.
     std::function<void(base::Duration)> on_sync_duration;
+    // The grace period of the containers of an orphan: a pod in the
+    // runtime that no worker owns (see set_sources_ready). The kubelet uses
+    // the pod's own, unknown here without its spec.
+    base::Duration orphan_grace = std::chrono::seconds(2);
+    // Called when an orphan's cleanup ends, with what it removed. May be
+    // null.
+    std::function<void(const OrphanReport&)> on_orphan;
   };
 
   PodWorkers(runtime::Runtime& runtime, base::Clock& clock, boost::asio::any_io_executor executor,
@@ -97,6 +105,16 @@ class PodWorkers {
   // Ends every worker's coroutine at its next step, leaving the runtime as
   // it is (containers keep running across an agent restart).
   void stop();
+  // Every source of desired pods has been read once, and each desired pod
+  // given to update(): from now on, whatever the runtime holds of a pod UID
+  // without a worker is an orphan, stopped (Options::orphan_grace) and
+  // removed, sandboxes last (OrphanCleanup): at once, then with each
+  // sync_all(). Never before, so that an agent starting does not kill the
+  // pods it has not read yet. A UID that gets a worker while its orphan
+  // cleanup runs is not touched from then on, and its worker's first sync
+  // waits for that cleanup to end. Idempotent.
+  void set_sources_ready();
+  bool sources_ready() const { return sources_ready_; }
 
   // Probe results for the current instance of `container`.
   void set_probe_state(const base::PodUid& uid, const std::string& container, ProbeState state);
@@ -119,6 +137,7 @@ class PodWorkers {
   bool is_finished(const base::PodUid& uid) const { return finished_.contains(uid); }
   const base::Backoff& backoff() const { return backoff_; }
   const base::Backoff& image_backoff() const { return images_.backoff(); }
+  const OrphanCleanup& orphan_cleanup() const { return *orphans_; }
   // Syncs run so far, for tests and benchmarks.
   uint64_t sync_count() const { return syncs_; }
 
@@ -158,7 +177,11 @@ class PodWorkers {
   size_t pass_next_ = 0;
   bool pass_running_ = false;
   bool stopping_ = false;
+  bool sources_ready_ = false;
   uint64_t syncs_ = 0;
+  // Declared last: destroyed first, so that its coroutines never see this
+  // object half destroyed.
+  std::unique_ptr<OrphanCleanup> orphans_;
 };
 
 }  // namespace podagent::podworker
