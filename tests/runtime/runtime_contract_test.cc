@@ -20,6 +20,12 @@ const ContainerStatus* find(const std::vector<ContainerStatus>& list, const Cont
   return it == list.end() ? nullptr : &*it;
 }
 
+// The grace of the stops below. A container stopped right after it started
+// may not have set up its SIGTERM handling yet (a shell running as PID 1
+// ignores SIGTERM until its trap is set), and then waits out the grace
+// before SIGKILL: keep it short.
+constexpr auto kGrace = 2s;
+
 TEST_P(RuntimeContractTest, RunSandboxIsReadyAndListedWithItsPod) {
   SandboxConfig config = sandbox_config("uid-1", "web");
   config.attempt = 2;
@@ -84,7 +90,7 @@ TEST_P(RuntimeContractTest, ContainerGoesCreatedRunningExitedRemoved) {
   EXPECT_EQ(running->state, ContainerState::Running);
   EXPECT_TRUE(running->started_at);
 
-  ASSERT_TRUE(await(runtime().stop_container(*id, 10s)));
+  ASSERT_TRUE(await(runtime().stop_container(*id, kGrace)));
   auto exited = status_of(*id);
   ASSERT_TRUE(exited);
   EXPECT_EQ(exited->state, ContainerState::Exited);
@@ -126,7 +132,7 @@ TEST_P(RuntimeContractTest, EventsAreDeliveredForCreateStartAndExit) {
   ASSERT_TRUE(harness().run_until([&] { return saw_event(ContainerEvent::Type::Started, id); }));
   EXPECT_TRUE(saw_event(ContainerEvent::Type::Created, id));
   EXPECT_FALSE(saw_event(ContainerEvent::Type::Exited, id));
-  ASSERT_TRUE(await(runtime().stop_container(id, 10s)));
+  ASSERT_TRUE(await(runtime().stop_container(id, kGrace)));
   ASSERT_TRUE(harness().run_until([&] { return saw_event(ContainerEvent::Type::Exited, id); }));
   for (const auto& e : container_events_) {
     EXPECT_EQ(e.sandbox_id, sandbox);
@@ -138,9 +144,9 @@ TEST_P(RuntimeContractTest, StoppingAStoppedContainerSucceeds) {
   SandboxConfig sb = sandbox_config();
   SandboxId sandbox = must_run_sandbox(sb);
   ContainerId id = must_start(sandbox, container_config(harness().runs_forever("app"), sb));
-  ASSERT_TRUE(await(runtime().stop_container(id, 10s)));
+  ASSERT_TRUE(await(runtime().stop_container(id, kGrace)));
   auto first = status_of(id);
-  EXPECT_TRUE(await(runtime().stop_container(id, 10s)));
+  EXPECT_TRUE(await(runtime().stop_container(id, kGrace)));
   EXPECT_EQ(status_of(id), first);  // unchanged
 }
 
@@ -224,7 +230,7 @@ TEST_P(RuntimeContractTest, ListsReturnCopies) {
   ContainerId id = must_start(sandbox, container_config(harness().runs_forever("app"), sb));
   auto before = await(runtime().list_containers());
   ASSERT_TRUE(before);
-  ASSERT_TRUE(await(runtime().stop_container(id, 10s)));
+  ASSERT_TRUE(await(runtime().stop_container(id, kGrace)));
   ASSERT_EQ(before->size(), 1u);
   EXPECT_EQ(before->front().state, ContainerState::Running);
 }
