@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -86,8 +87,11 @@ inline int connect_unix(const std::string& path) {
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const bool interrupted = errno == EINTR;
     ::close(fd);
-    return -1;
+    // A signal (glibc's SIGSETXID, or a stop and continue) interrupts a
+    // blocking socket call with EINTR: try again on a fresh socket.
+    return interrupted ? connect_unix(path) : -1;
   }
   timeval tv{static_cast<time_t>(kDeadline.count()), 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -98,6 +102,7 @@ inline int connect_unix(const std::string& path) {
 inline void send_all(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;  // SO_SNDTIMEO: not restarted
     if (n <= 0) return;
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -141,6 +146,7 @@ inline HttpReply http(const std::string& socket, const std::string& method,
   char chunk[16384];
   for (;;) {
     const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;  // SO_RCVTIMEO: not restarted
     if (n <= 0) break;
     raw.append(chunk, static_cast<size_t>(n));
   }

@@ -32,8 +32,6 @@ bool on_path(const std::string& name) {
   return false;
 }
 
-// The busybox image archive, built once per test process with the
-// repository's script.
 // Removes the archive's directory when the test process ends.
 struct ArchiveDir {
   fs::path path;
@@ -42,6 +40,8 @@ struct ArchiveDir {
     if (!path.empty()) fs::remove_all(path, ec);
   }
 };
+
+}  // namespace
 
 const fs::path& busybox_archive() {
   static ArchiveDir dir_holder;
@@ -60,8 +60,6 @@ const fs::path& busybox_archive() {
   });
   return archive;
 }
-
-}  // namespace
 
 bool can_run_containers(std::string* why) {
   if (::geteuid() != 0) {

@@ -27,6 +27,10 @@ namespace podagent::runtime::oci::testing {
 // The image the tests' containers run, imported into each test's store.
 inline constexpr const char* kTestImage = "localhost/busybox:test";
 
+// The busybox image archive (an OCI archive naming kTestImage), built once
+// per test process with scripts/build-busybox-image.sh.
+const std::filesystem::path& busybox_archive();
+
 // Whether this process may run containers (root, runc and conmon present).
 // When not, `why` says what is missing.
 bool can_run_containers(std::string* why);
