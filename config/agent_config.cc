@@ -197,6 +197,11 @@ ConfigErrors validate_config(const AgentConfig& c) {
   require_absolute(errors, "manifestDir", c.manifest_dir);
   require_absolute(errors, "stateDir", c.state_dir);
   require_absolute(errors, "podLogsDir", c.pod_logs_dir);
+  if (c.pod_logs_retention < Duration::zero())
+    errors.emplace_back(
+        "Invalid value: " + quoted(base::format_duration_short(c.pod_logs_retention)) +
+            ": must be greater than or equal to 0",
+        "podLogsRetention");
   validate_api(c.api, errors);
   validate_runtime(c.runtime, errors);
 

@@ -89,6 +89,9 @@ struct AgentConfig {
   std::string manifest_dir = "/etc/podagent/manifests";
   std::string state_dir = "/var/lib/podagent";
   std::string pod_logs_dir = "/var/log/pods";
+  // A deleted pod's log directory is removed this long after its containers
+  // (zero: at once); see agent/pod_log_retention.h.
+  Duration pod_logs_retention = std::chrono::hours(1);
   ApiConfig api;
   RuntimeConfig runtime;
   BackoffConfig crash_loop_back_off;

@@ -241,6 +241,7 @@ ConfigErrors decode_config(const Node& document, AgentConfig& c) {
             {"manifestDir", w.string(c.manifest_dir)},
             {"stateDir", w.string(c.state_dir)},
             {"podLogsDir", w.string(c.pod_logs_dir)},
+            {"podLogsRetention", w.duration(c.pod_logs_retention)},
             {"api", [&](const Node& n, const std::string& p) { decode_api(w, n, p, c.api); }},
             {"runtime",
              [&](const Node& n, const std::string& p) { decode_runtime(w, n, p, c.runtime); }},
@@ -332,6 +333,7 @@ Node encode_config(const AgentConfig& c) {
   root.set("manifestDir", Node::string(c.manifest_dir));
   root.set("stateDir", Node::string(c.state_dir));
   root.set("podLogsDir", Node::string(c.pod_logs_dir));
+  root.set("podLogsRetention", duration_node(c.pod_logs_retention));
   root.set("api", std::move(api));
   root.set("runtime", std::move(rt));
   root.set("crashLoopBackOff", std::move(backoff));

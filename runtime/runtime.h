@@ -177,6 +177,16 @@ class Runtime {
   using SandboxEventHandler = std::function<void(const SandboxEvent&)>;
   virtual void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) = 0;
 
+  // Registers the receiver of "the node's images changed": an image was
+  // imported or removed, by this process or another (`podagent image
+  // import`), so that pods waiting for an image are synced at once rather
+  // than at the next relist. A second call replaces the handler. The
+  // handler runs on the agent's io_context thread, possibly for a change
+  // that left every image as it was, and never after shutdown(). The
+  // default never calls it (a backend that cannot watch its images).
+  using ImagesChangedHandler = std::function<void()>;
+  virtual void on_images_changed(ImagesChangedHandler handler) { (void)handler; }
+
   // Ends the backend's own background work (timers, file watches) once the
   // calls in flight have completed, so that the io_context can run dry;
   // containers keep running. Calls made after it fail. The default does

@@ -313,6 +313,7 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   std::vector<FakeExec> execs_;
   ContainerEventHandler on_container_;
   SandboxEventHandler on_sandbox_;
+  ImagesChangedHandler on_images_changed_;
   Observer observer_;
 };
 
@@ -538,9 +539,28 @@ Task<Result<std::string>> FakeRuntime::pull_image(const std::string& ref) {
   co_return image_id_of(ref);
 }
 
-void FakeRuntime::add_image(const std::string& ref) { state_->images_[ref] = true; }
+void FakeRuntime::add_image(const std::string& ref) {
+  state_->images_[ref] = true;
+  post_images_changed();
+}
 
-void FakeRuntime::remove_image(const std::string& ref) { state_->images_[ref] = false; }
+void FakeRuntime::remove_image(const std::string& ref) {
+  state_->images_[ref] = false;
+  post_images_changed();
+}
+
+void FakeRuntime::on_images_changed(ImagesChangedHandler handler) {
+  state_->on_images_changed_ = std::move(handler);
+}
+
+// Posted, as the oci backend's come from its file watch: never from inside
+// the test's add_image call.
+void FakeRuntime::post_images_changed() {
+  if (!state_->on_images_changed_) return;
+  asio::post(state_->executor_, [s = state_] {
+    if (s->alive_ && s->on_images_changed_) s->on_images_changed_();
+  });
+}
 
 bool FakeRuntime::has_image(const std::string& ref) const { return image_present(*state_, ref); }
 

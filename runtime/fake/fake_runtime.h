@@ -146,6 +146,8 @@ class FakeRuntime final : public Runtime {
   // a pod of the same shape.
   Task<base::Status> list_pod_into(const PodUid& pod, PodRuntimeState& out) override;
   void set_event_handlers(ContainerEventHandler on_container, SandboxEventHandler on_sandbox) override;
+  // Called (posted) after each add_image and remove_image.
+  void on_images_changed(ImagesChangedHandler handler) override;
 
   // ---- Scripting (tests) ----
   // The script of containers named `container` in any pod, or in pod `pod`
@@ -178,7 +180,8 @@ class FakeRuntime final : public Runtime {
   // by someone else ("found missing" on the next list).
   base::Status remove_sandbox_behind_back(const SandboxId& id);
   // The image `ref` is in the node's store from now on (as if imported), or
-  // is not (as if removed). Containers already created keep running.
+  // is not (as if removed). Containers already created keep running. Each
+  // posts the images-changed handler (see on_images_changed).
   void add_image(const std::string& ref);
   void remove_image(const std::string& ref);
   bool has_image(const std::string& ref) const;
@@ -211,6 +214,8 @@ class FakeRuntime final : public Runtime {
   class State;  // shared with the posted events and the exit scheduler
 
  private:
+  void post_images_changed();
+
   std::shared_ptr<State> state_;
 };
 

@@ -283,6 +283,8 @@ bool valid_holder(const std::string& holder) {
 
 }  // namespace
 
+fs::path ImageStore::index_file() const { return root_ / kIndexFile; }
+
 base::Result<ImageStore> ImageStore::open(fs::path root) {
   std::error_code ec;
   root = fs::absolute(root, ec);

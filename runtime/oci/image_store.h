@@ -70,6 +70,10 @@ class ImageStore {
   base::Status remove(std::string_view ref);
 
   const std::filesystem::path& root() const { return root_; }
+  // The index file, directly under root(): every import and removal
+  // replaces it by a rename, whoever makes the change (what a watch of the
+  // store's images looks for).
+  std::filesystem::path index_file() const;
 
  private:
   explicit ImageStore(std::filesystem::path root) : root_(std::move(root)) {}

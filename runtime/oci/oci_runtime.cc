@@ -188,11 +188,23 @@ void wake(std::vector<std::weak_ptr<base::Timer>>& waiters) {
 void OciRuntime::shutdown() {
   shut_down_ = true;
   if (auto timer = rotation_timer_.lock()) timer->cancel();
+  image_watch_.reset();
   // Stops awaiting exits (a stop in progress is left to the next agent,
   // which finds the container still running and stops it again).
   for (auto& [id, c] : containers_) wake(c.exit_waiters);
   for (auto& [id, s] : sandboxes_) wake(s.exit_waiters);
   if (calls_in_flight_ == 0) drivers_.clear();  // else the last call's guard does it
+}
+
+void OciRuntime::on_images_changed(ImagesChangedHandler handler) {
+  image_watch_.reset();
+  if (shut_down_ || !handler) return;
+  auto watch = FileReplaceWatch::start(executor_, store_.index_file(), std::move(handler));
+  if (!watch) {
+    base::log_warning("image imports are seen at the next relist only: {}", watch.error().message);
+    return;
+  }
+  image_watch_ = std::move(*watch);
 }
 
 void OciRuntime::set_event_handlers(ContainerEventHandler on_container,

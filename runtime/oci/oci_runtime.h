@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "runtime/oci/file_replace_watch.h"
 #include "runtime/oci/image_store.h"
 #include "runtime/oci/oci_driver.h"
 #include "runtime/oci/oci_spec.h"
@@ -93,9 +94,14 @@ class OciRuntime final : public Runtime {
   // (nullptr, nullptr: none is delivered any more).
   void set_event_handlers(ContainerEventHandler on_container,
                           SandboxEventHandler on_sandbox) override;
+  // Watches the image store's index (see FileReplaceWatch), so that every
+  // import or removal, `podagent image import` in another process
+  // included, calls `handler`. A store that cannot be watched is logged
+  // once; pods waiting for an image then start at the next relist.
+  void on_images_changed(ImagesChangedHandler handler) override;
 
-  // Cancels the log rotation and, once no call is in flight, closes the
-  // drivers' exit watches; later calls fail.
+  // Cancels the log rotation and the image watch and, once no call is in
+  // flight, closes the drivers' exit watches; later calls fail.
   void shutdown() override;
 
   // Runs the recovery now if it has not run (every call does it first).
@@ -144,6 +150,9 @@ class OciRuntime final : public Runtime {
 
   // oci_runtime.cc
   base::Result<OciDriver*> driver(const std::string& handler);
+  // The host PID of the newest running container `name` of the sandbox
+  // (an ephemeral container's target).
+  Task<base::Result<int>> running_pid(const std::string& sandbox_id, const std::string& name);
   SandboxStatus status_of(const Sandbox& s) const;
   ContainerStatus status_of(const Container& c) const;
   void index_sandbox(Sandbox s);
@@ -206,6 +215,7 @@ class OciRuntime final : public Runtime {
   std::optional<base::Status> recovery_result_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::weak_ptr<base::Timer> rotation_timer_;
+  std::unique_ptr<FileReplaceWatch> image_watch_;
   bool pause_ready_ = false;  // the pause rootfs holds the configured binary
   bool shut_down_ = false;
   int calls_in_flight_ = 0;
