@@ -16,6 +16,7 @@
 #include "agent/auth.h"
 #include "agent/metrics.h"
 #include "agent/pod_config.h"
+#include "agent/pod_log_retention.h"
 #include "base/log.h"
 #include "model/document.h"
 #include "podworker/admission.h"
@@ -115,6 +116,8 @@ struct Agent::Parts {
   }
 
   void build_workers();
+  void watch_images();
+  void retain_logs();
   base::Status listen();
   void on_snapshot(const static_pods::ManifestSnapshot& snapshot);
   void become_ready();
@@ -142,6 +145,8 @@ struct Agent::Parts {
   std::unique_ptr<podworker::Admitter> admitter;
   std::unique_ptr<podworker::PodWorkers> workers;
   std::unique_ptr<PodConfig> pod_config;
+  std::unique_ptr<PodLogRetention> log_retention;
+  PodStore::Subscription deletions;  // feeds log_retention
   std::unique_ptr<ApiRoutes> routes;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<static_pods::DirWatcher> source;
@@ -203,6 +208,38 @@ void Agent::Parts::build_workers() {
   };
   workers = std::make_unique<podworker::PodWorkers>(*runtime, clock, io.get_executor(), wo);
   pod_config = std::make_unique<PodConfig>(store, workers.get(), clock, pc);
+  watch_images();
+}
+
+// A pod waiting for its image (ErrImageNeverPull, ImagePullBackOff) starts
+// as soon as the image is imported, not at the next relist: every pod is
+// synced again, and the ones still waiting stay as they are. That an import
+// also ends a pull backoff is ImagePuller's rule.
+void Agent::Parts::watch_images() {
+  runtime->on_images_changed([this, alive = alive] {
+    if (*alive && !stopped) workers->sync_all();
+  });
+}
+
+// A deleted pod's logs go once podLogsRetention has passed after its
+// containers were removed: PodConfig removes a pod from the store (DELETED)
+// only when its worker has finished. A pod replaced under its name is
+// DELETED earlier, while it terminates; its worker keeps it wanted.
+void Agent::Parts::retain_logs() {
+  PodLogRetentionOptions o;
+  o.pod_logs_dir = config.pod_logs_dir;
+  o.retention = config.pod_logs_retention;
+  o.wanted = [this](std::string_view uid) {
+    const base::PodUid id{std::string(uid)};
+    return store.get(id) != nullptr ||
+           (workers && workers->state(id).has_value() && !workers->is_finished(id));
+  };
+  log_retention = std::make_unique<PodLogRetention>(clock, io.get_executor(), std::move(o));
+  deletions = store.subscribe([this](const WatchEvent& e) {
+    if (e.type != WatchEventType::Deleted) return;
+    const model::ObjectMeta& m = e.object->metadata;
+    log_retention->pod_removed(m.namespace_, m.name, m.uid);
+  });
 }
 
 base::Status Agent::Parts::listen() {
@@ -294,6 +331,7 @@ void Agent::Parts::on_snapshot(const static_pods::ManifestSnapshot& snapshot) {
   // each desired pod has its worker: what the runtime holds of any other
   // pod is an orphan, removed from now on.
   if (workers) workers->set_sources_ready();
+  log_retention->sweep();  // the first time only: what no source wants
   report_manifest_errors();
   if (!ready_sent) become_ready();
   refresh_status();
@@ -384,6 +422,7 @@ base::Status Agent::start() {
   Parts& p = *p_;
   p.started = true;
   p.build_workers();
+  p.retain_logs();
   ApiOptions api;
   api.node_name = p.config.node_name;
   api.ready = [&p] { return p.source && p.source->ready(); };
@@ -431,6 +470,7 @@ void Agent::stop() {
   if (p.source) p.source->stop();
   if (p.workers) p.workers->stop();  // leaves every container as it is
   if (p.runtime) p.runtime->shutdown();  // its timers and watches; containers run on
+  if (p.log_retention) p.log_retention->stop();
   if (p.housekeeping_timer) p.housekeeping_timer->cancel();
   if (p.watchdog_timer) p.watchdog_timer->cancel();
   if (p.signals) {

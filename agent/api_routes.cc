@@ -323,6 +323,7 @@ ApiResponse ApiRoutes::route(const ApiRequest& request, const Target& target_in)
     if (target.subresource == "status")
       return get ? get_pod(request, target) : error_response(method_not_allowed(method));
     if (target.subresource == "exec") return exec_pod(request, target);
+    if (target.subresource == "ephemeralcontainers") return ephemeral_containers(request, target);
     if (target.subresource == "log") {
       if (!get) return error_response(method_not_allowed(method));
       if (request.read_only)

@@ -142,6 +142,9 @@ class ApiRoutes {
   ApiResponse delete_pod(const ApiRequest& request, const Target& target);
   // Non-interactive exec (api_pod_exec.cc).
   ApiResponse exec_pod(const ApiRequest& request, const Target& target);
+  // GET, PUT and PATCH of .../pods/{name}/ephemeralcontainers
+  // (api_pod_ephemeral.cc).
+  ApiResponse ephemeral_containers(const ApiRequest& request, const Target& target);
   ApiResponse health(std::string_view check);
   ApiResponse render(const ApiRequest& request, int status, const model::Node& node) const;
   model::WallTime now() const;

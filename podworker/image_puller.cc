@@ -6,11 +6,6 @@ namespace podagent::podworker {
 
 namespace {
 
-const model::Container& spec_of(const model::Pod& pod, const ContainerStart& s) {
-  return s.kind == ContainerKind::App ? pod.spec.containers[s.index]
-                                      : pod.spec.init_containers[s.index];
-}
-
 void wake_by(PodActions& plan, SteadyTime at) {
   if (!plan.next_wakeup || at < *plan.next_wakeup) plan.next_wakeup = at;
 }
@@ -50,21 +45,44 @@ runtime::Task<ImageCheck> ImagePuller::ensure(runtime::Runtime& runtime, base::C
     }
   }
   const std::string k = key(pod.metadata.uid, image);
-  if (backoff_.in_backoff(k, clock.now())) {
+  if (co_await must_wait(runtime, clock, k, container)) {
     out.waiting = WaitingReason{kImagePullBackOff, "Back-off pulling image \"" + image + "\""};
     out.retry_at = backoff_.restart_allowed_at(k);
     co_return out;
   }
   base::Result<std::string> pulled = co_await runtime.pull_image(image);
   if (pulled) {
+    absent_.erase(k);
     out.image_id = *pulled;
     co_return out;
   }
   backoff_.record_failure(k, clock.now());
+  if (policy == "Always") {
+    // Otherwise the image is known absent: the status above said so.
+    base::Result<std::optional<std::string>> present = co_await runtime.image_status(image);
+    if (present && !*present)
+      absent_.insert(k);
+    else
+      absent_.erase(k);
+  }
   out.waiting = WaitingReason{kErrImagePull, pulled.error().message};
   out.retry_at = backoff_.restart_allowed_at(k);
   out.pull_failed = true;
   co_return out;
+}
+
+runtime::Task<bool> ImagePuller::must_wait(runtime::Runtime& runtime, base::Clock& clock,
+                                           const std::string& k,
+                                           const model::Container& container) {
+  if (!backoff_.in_backoff(k, clock.now())) co_return false;
+  if (container.image_pull_policy != "Always" || !absent_.contains(k)) co_return true;
+  base::Result<std::optional<std::string>> present = co_await runtime.image_status(container.image);
+  co_return !(present && *present);  // imported since: pull now
+}
+
+void ImagePuller::gc(SteadyTime now) {
+  backoff_.gc(now);
+  std::erase_if(absent_, [this](const std::string& k) { return !backoff_.restart_allowed_at(k); });
 }
 
 runtime::Task<ImageStep> ensure_images(ImagePuller& puller, SyncTarget& t, PodActions& plan,
@@ -77,7 +95,7 @@ runtime::Task<ImageStep> ensure_images(ImagePuller& puller, SyncTarget& t, PodAc
       out.stopped = true;
       co_return out;
     }
-    ImageCheck check = co_await puller.ensure(t.runtime, t.clock, *t.pod, spec_of(*t.pod, s));
+    ImageCheck check = co_await puller.ensure(t.runtime, t.clock, *t.pod, container_of(*t.pod, s));
     if (!t.go_on()) {
       out.stopped = true;
       co_return out;
@@ -91,7 +109,9 @@ runtime::Task<ImageStep> ensure_images(ImagePuller& puller, SyncTarget& t, PodAc
     if (check.waiting) t.waiting[s.name] = *check.waiting;
     if (check.retry_at) wake_by(plan, *check.retry_at);
     if (check.pull_failed) wake_by(plan, t.clock.now() + retry_after);
-    if (s.kind != ContainerKind::App) break;  // later starts wait for this one
+    // Later starts wait for an init container or sidecar; app and ephemeral
+    // containers do not wait for each other.
+    if (s.kind == ContainerKind::Init || s.kind == ContainerKind::Sidecar) break;
   }
   plan.start = std::move(kept);
   co_return out;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -45,6 +46,14 @@ struct ImageCheck {
 //                 recorded in that backoff (the kubelet's: 10 s doubling to
 //                 300 s, forgotten after 10 minutes without a failure).
 //
+// An import ends the wait, whatever the policy: the backoff is there to
+// spare a registry, and here the only thing that changes a missing image's
+// pull is the user importing it. Never and IfNotPresent find it because
+// they look in the store first; for Always, a failed pull that found the
+// image absent is marked, and while its backoff runs each sync asks the
+// store again and pulls once the image is there. A pull that failed with
+// the image present (the store locked, unreadable) keeps its backoff.
+//
 // An empty imagePullPolicy (a pod that was not defaulted) counts as
 // IfNotPresent. The backoff is per pod and image, as the kubelet's is, so
 // two containers of a pod with one image share it, and a pod re-created
@@ -60,12 +69,19 @@ class ImagePuller {
                                    const model::Pod& pod, const model::Container& container);
 
   // Forgets the backoffs that ended more than their reset period ago.
-  void gc(SteadyTime now) { backoff_.gc(now); }
+  void gc(SteadyTime now);
   const base::Backoff& backoff() const { return backoff_; }
   static std::string key(std::string_view pod_uid, std::string_view image);
 
  private:
+  // True when `k` is in its backoff and the image is still to be imported
+  // (see above): the pull waits.
+  runtime::Task<bool> must_wait(runtime::Runtime& runtime, base::Clock& clock, const std::string& k,
+                                const model::Container& container);
+
   base::Backoff backoff_;
+  // The keys (of Always pulls) whose last failure found the image absent.
+  std::unordered_set<std::string> absent_;
 };
 
 struct ImageStep {

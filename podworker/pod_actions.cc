@@ -187,6 +187,18 @@ struct Planner {
     return true;
   }
 
+  // Plans the ephemeral containers: each starts once, never again (the
+  // kubelet starts one only while the runtime knows no instance of it).
+  // An instance left Created by a failed start is garbage, so that start is
+  // retried.
+  void run_ephemeral() {
+    const auto& list = in.pod.spec.ephemeral_containers;
+    for (size_t k = 0; k < list.size(); ++k) {
+      if (newest(in.observed, list[k].name, nullptr)) continue;
+      out.start.push_back({ContainerKind::Ephemeral, k, list[k].name, 0});
+    }
+  }
+
   // Plans the app containers.
   void run_apps() {
     const auto& apps = in.pod.spec.containers;
@@ -225,7 +237,8 @@ const SandboxStatus* pick_sandbox(const ObservedPod& obs) {
 bool in_spec(const model::Pod& pod, std::string_view name) {
   auto named = [&](const model::Container& c) { return c.name == name; };
   return std::any_of(pod.spec.init_containers.begin(), pod.spec.init_containers.end(), named) ||
-         std::any_of(pod.spec.containers.begin(), pod.spec.containers.end(), named);
+         std::any_of(pod.spec.containers.begin(), pod.spec.containers.end(), named) ||
+         std::any_of(pod.spec.ephemeral_containers.begin(), pod.spec.ephemeral_containers.end(), named);
 }
 
 // Older exited instances, leftovers never started, and exited instances of
@@ -280,6 +293,32 @@ void replace_sandbox(const PlanInput& in, PodActions& out) {
 }
 
 }  // namespace
+
+const model::Container& container_of(const model::Pod& pod, const ContainerStart& s) {
+  switch (s.kind) {
+    case ContainerKind::App:
+      return pod.spec.containers[s.index];
+    case ContainerKind::Ephemeral:
+      return pod.spec.ephemeral_containers[s.index];
+    case ContainerKind::Init:
+    case ContainerKind::Sidecar:
+      break;
+  }
+  return pod.spec.init_containers[s.index];
+}
+
+const std::string& hash_of(const PodSpecHashes& hashes, const ContainerStart& s) {
+  switch (s.kind) {
+    case ContainerKind::App:
+      return hashes.app[s.index];
+    case ContainerKind::Ephemeral:
+      return hashes.ephemeral[s.index];
+    case ContainerKind::Init:
+    case ContainerKind::Sidecar:
+      break;
+  }
+  return hashes.init[s.index];
+}
 
 bool should_restart(std::string_view restart_policy, int32_t exit_code) {
   if (restart_policy == "Never") return false;
@@ -341,9 +380,13 @@ PodActions compute_pod_actions(const PlanInput& in) {
       if (inits[i].is_sidecar()) p.keep_sidecar(i);
     }
     p.run_apps();
+    p.run_ephemeral();
     return out;
   }
-  if (p.initialize()) p.run_apps();
+  if (p.initialize()) {
+    p.run_apps();
+    p.run_ephemeral();
+  }
   return out;
 }
 

@@ -44,8 +44,10 @@ struct PlanInput {
 };
 
 struct ContainerStart {
-  ContainerKind kind = ContainerKind::App;  // Init, Sidecar or App
-  size_t index = 0;    // into spec.init_containers (Init, Sidecar) or spec.containers (App)
+  ContainerKind kind = ContainerKind::App;  // Init, Sidecar, App or Ephemeral
+  // Into spec.init_containers (Init, Sidecar), spec.containers (App) or
+  // spec.ephemeral_containers (Ephemeral).
+  size_t index = 0;
   std::string name;
   uint32_t attempt = 0;  // the restart count: 1 + the highest attempt seen, 0 for the first
   bool operator==(const ContainerStart&) const = default;
@@ -102,6 +104,11 @@ struct PodActions {
   bool operator==(const PodActions&) const = default;
 };
 
+// The spec and the hash of the container a start names.
+// REQUIRES: `s` was planned for `pod` and `hashes` = hash_pod_containers(pod).
+const model::Container& container_of(const model::Pod& pod, const ContainerStart& s);
+const std::string& hash_of(const PodSpecHashes& hashes, const ContainerStart& s);
+
 // The next step of a live pod towards its spec. Pure.
 //
 // Rules (kubelet's, with podagent's backoff): sandbox first, a new one (and
@@ -110,7 +117,10 @@ struct PodActions {
 // running (and started, with a startup probe), always restarted; app
 // containers all at once after initialization, restarted per restartPolicy;
 // every restart waits for the container's backoff; a changed spec hash
-// kills and restarts a running container.
+// kills and restarts a running container. Ephemeral containers start once
+// the pod is initialized in a Ready sandbox, each only if no instance of it
+// was ever started (in any sandbox): they are never restarted, whatever
+// their exit or the pod's restartPolicy, and are killed with the pod.
 PodActions compute_pod_actions(const PlanInput& in);
 
 // The next step of stopping a pod: first every app (and regular init)

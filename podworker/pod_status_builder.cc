@@ -79,7 +79,9 @@ ContainerStateTerminated terminated_of(const runtime::ContainerStatus& c,
 // ShouldContainerBeRestarted, with sidecars always restarted).
 bool will_restart(const ContainerState& state, Kind kind, std::string_view policy) {
   if (state.running) return false;
-  if (!state.terminated) return kind != Kind::Ephemeral;
+  // Not run yet: waits to start (an ephemeral container too, e.g. for its
+  // image), so a start failure's reason applies.
+  if (!state.terminated) return true;
   int32_t code = state.terminated->exit_code;
   switch (kind) {
     case Kind::Sidecar:

@@ -25,6 +25,8 @@ const model::Container* find_spec(const model::Pod& pod, std::string_view name) 
     if (c.name == name) return &c;
   for (const auto& c : pod.spec.containers)
     if (c.name == name) return &c;
+  for (const auto& c : pod.spec.ephemeral_containers)
+    if (c.name == name) return &c;
   return nullptr;
 }
 
@@ -76,10 +78,10 @@ runtime::Task<bool> kill_all(SyncTarget& t, const std::vector<ContainerKill>& ki
 
 runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, const ContainerStart& s) {
   runtime::ContainerConfig config;
-  config.spec = s.kind == ContainerKind::App ? t.pod->spec.containers[s.index] : t.pod->spec.init_containers[s.index];
+  config.spec = container_of(*t.pod, s);
   config.kind = s.kind;
   config.attempt = s.attempt;
-  config.spec_hash = s.kind == ContainerKind::App ? t.hashes.app[s.index] : t.hashes.init[s.index];
+  config.spec_hash = hash_of(t.hashes, s);
   config.pod = t.pod;
   if (!t.pod_logs_dir.empty()) config.log_path = runtime::container_log_path(s.name, s.attempt);
   base::Result<base::ContainerId> id = co_await t.runtime.create_container(sandbox, config);

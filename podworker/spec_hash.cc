@@ -161,6 +161,8 @@ PodSpecHashes hash_pod_containers(const model::Pod& pod) {
   for (const auto& c : pod.spec.init_containers) out.init.push_back(container_spec_hash(c));
   out.app.reserve(pod.spec.containers.size());
   for (const auto& c : pod.spec.containers) out.app.push_back(container_spec_hash(c));
+  out.ephemeral.reserve(pod.spec.ephemeral_containers.size());
+  for (const auto& c : pod.spec.ephemeral_containers) out.ephemeral.push_back(container_spec_hash(c));
   return out;
 }
 

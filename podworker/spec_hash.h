@@ -20,6 +20,7 @@ std::string container_spec_hash(const model::Container& container);
 struct PodSpecHashes {
   std::vector<std::string> init;
   std::vector<std::string> app;
+  std::vector<std::string> ephemeral;
   bool operator==(const PodSpecHashes&) const = default;
 };
 PodSpecHashes hash_pod_containers(const model::Pod& pod);

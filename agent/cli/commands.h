@@ -25,6 +25,7 @@ int apply_command(std::span<char* const> args);     // cmd_apply.cc
 int delete_command(std::span<char* const> args);    // cmd_delete.cc
 int logs_command(std::span<char* const> args);      // cmd_logs.cc
 int exec_command(std::span<char* const> args);      // cmd_exec.cc
+int debug_command(std::span<char* const> args);     // cmd_debug.cc
 // The local image store, used directly.
 int image_command(std::span<char* const> args);     // cmd_image.cc
 

@@ -163,6 +163,15 @@ Task<base::Status> OciRuntime::build_container(Sandbox& sandbox, ContainerRecord
   input.namespaces.ipc = pod.spec.host_ipc ? "" : ns + "ipc";
   if (pod.spec.share_process_namespace.value_or(false) && !pod.spec.host_pid)
     input.namespaces.pid = ns + "pid";
+  if (config.kind == ContainerKind::Ephemeral && !config.spec.target_container_name.empty() &&
+      !pod.spec.host_pid) {
+    // kubectl debug --target: the ephemeral container joins the PID
+    // namespace of the target's running process, so that it sees its
+    // processes.
+    auto target_pid = co_await running_pid(sandbox.record.id, config.spec.target_container_name);
+    if (!target_pid) co_return target_pid.error();
+    input.namespaces.pid = "/proc/" + std::to_string(*target_pid) + "/ns/pid";
+  }
   input.mounts = std::move(*mounts);
   input.node = options_.node;
   input.hostname = sandbox.record.hostname;
@@ -173,6 +182,25 @@ Task<base::Status> OciRuntime::build_container(Sandbox& sandbox, ContainerRecord
   if (!d) co_return d.error();
   const fs::path log = record.log_path;  // named: GCC 12 mishandles temporaries across co_await
   co_return co_await (*d)->create(record.id, bundle, log, config.spec.tty, config.spec.stdin);
+}
+
+Task<base::Result<int>> OciRuntime::running_pid(const std::string& sandbox_id, const std::string& name) {
+  std::string id, handler;
+  for (const auto& [cid, c] : containers_) {
+    const bool newer = id.empty() || c.record.created_at > containers_.at(id).record.created_at;
+    if (c.record.sandbox_id == sandbox_id && c.record.name == name &&
+        c.state == ContainerState::Running && newer) {
+      id = cid;
+      handler = c.record.handler;
+    }
+  }
+  if (id.empty()) co_return base::Error("the target container " + name + " is not running");
+  auto d = driver(handler);
+  if (!d) co_return d.error();
+  base::Result<OciState> state = co_await (*d)->state(id);
+  if (!state) co_return state.error();
+  if (state->pid <= 0) co_return base::Error("the target container " + name + " is not running");
+  co_return state->pid;
 }
 
 Task<base::Status> OciRuntime::start_container(const ContainerId& id) {

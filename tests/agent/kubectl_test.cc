@@ -487,5 +487,27 @@ TEST_F(KubectlTest, WrongTokenIsUnauthorized) {
   EXPECT_TRUE(matches(o.err, "You must be logged in to the server|Unauthorized")) << o.err;
 }
 
+// kubectl debug adds an ephemeral container through a strategic merge patch
+// of the pod's ephemeralcontainers subresource.
+TEST_F(KubectlTest, DebugAddsAnEphemeralContainer) {
+  create_hello();
+  const model::Pod before = stored("hello");
+  ASSERT_FALSE(before.spec.containers.empty());
+  const std::string target = before.spec.containers[0].name;
+  const Output o = kubectl({"debug", "hello", "--image=busybox", "--target=" + target, "--", "sh",
+                            "-c", "echo hi"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const model::Pod after = stored("hello");
+  ASSERT_EQ(after.spec.ephemeral_containers.size(), 1u);
+  const model::Container& debugger = after.spec.ephemeral_containers[0];
+  EXPECT_TRUE(matches(debugger.name, "^debugger-[a-z0-9]{5}$")) << debugger.name;
+  EXPECT_EQ(debugger.image, "busybox");
+  EXPECT_EQ(debugger.target_container_name, target);
+  EXPECT_EQ(debugger.command, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+  EXPECT_EQ(after.spec.containers, before.spec.containers);
+  EXPECT_EQ(sink_calls(), (std::vector<std::string>{"create hello", "replace hello"}));
+  EXPECT_EQ(persistence_.pods.at(after.metadata.uid).spec.ephemeral_containers.size(), 1u);
+}
+
 }  // namespace
 }  // namespace podagent::agent
