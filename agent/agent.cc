@@ -29,33 +29,6 @@ namespace podagent::agent {
 
 namespace asio = boost::asio;
 
-base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::AgentConfig& config,
-                                                             base::Clock& clock,
-                                                             asio::any_io_executor executor) {
-  if (config.runtime.backend == "fake")
-    return std::unique_ptr<runtime::Runtime>(
-        std::make_unique<runtime::FakeRuntime>(clock, std::move(executor)));
-  if (config.runtime.backend == "oci") {
-    runtime::oci::OciRuntimeOptions o;
-    o.state_dir = config.state_dir;
-    o.handlers.clear();
-    for (const auto& [name, binary] : config.runtime.runtime_handlers) o.handlers.emplace(name, binary);
-    o.default_handler = config.runtime.oci_runtime;
-    o.conmon_binary = config.runtime.conmon_path;
-    o.pause_binary = config.runtime.pause_binary;
-    if (config.runtime.container_log_max_size)
-      o.log_max_bytes = static_cast<uint64_t>(config.runtime.container_log_max_size->value());
-    o.log_max_files = static_cast<uint32_t>(config.runtime.container_log_max_files);
-    o.node.node_name = config.node_name;
-    auto oci = runtime::oci::OciRuntime::create(clock, std::move(executor), std::move(o));
-    if (!oci) return oci.error();
-    return std::unique_ptr<runtime::Runtime>(std::move(*oci));
-  }
-  return base::Error(fmt::format("the {} runtime backend is not available in this build",
-                                 config.runtime.backend),
-                     "runtime.backend");
-}
-
 namespace {
 
 // "host:port" or "[v6]:port".
@@ -94,6 +67,36 @@ podworker::NodeAllocatable node_allocatable(const config::AgentConfig& c) {
 std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
 
 }  // namespace
+
+base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::AgentConfig& config,
+                                                             base::Clock& clock,
+                                                             asio::any_io_executor executor) {
+  if (config.runtime.backend == "fake")
+    return std::unique_ptr<runtime::Runtime>(
+        std::make_unique<runtime::FakeRuntime>(clock, std::move(executor)));
+  if (config.runtime.backend == "oci") {
+    runtime::oci::OciRuntimeOptions o;
+    o.state_dir = config.state_dir;
+    o.handlers.clear();
+    for (const auto& [name, binary] : config.runtime.runtime_handlers) o.handlers.emplace(name, binary);
+    o.default_handler = config.runtime.oci_runtime;
+    o.conmon_binary = config.runtime.conmon_path;
+    o.pause_binary = config.runtime.pause_binary;
+    if (config.runtime.container_log_max_size)
+      o.log_max_bytes = static_cast<uint64_t>(config.runtime.container_log_max_size->value());
+    o.log_max_files = static_cast<uint32_t>(config.runtime.container_log_max_files);
+    o.node.node_name = config.node_name;
+    const podworker::NodeAllocatable node = node_allocatable(config);
+    o.node.allocatable_cpu_millis = node.cpu_milli;
+    o.node.allocatable_memory_bytes = node.memory_bytes;
+    auto oci = runtime::oci::OciRuntime::create(clock, std::move(executor), std::move(o));
+    if (!oci) return oci.error();
+    return std::unique_ptr<runtime::Runtime>(std::move(*oci));
+  }
+  return base::Error(fmt::format("the {} runtime backend is not available in this build",
+                                 config.runtime.backend),
+                     "runtime.backend");
+}
 
 struct Agent::Parts {
   Parts(asio::io_context& io_context, AgentOptions opts)
