@@ -110,12 +110,17 @@ std::vector<std::string> runtime_ids(const fs::path& state_dir) {
 std::vector<std::pair<std::string, std::string>> runc_list(const fs::path& state_dir) {
   const std::string cmd =
       "runc --root " + (state_dir / "oci/run/runc/runtime").string() + " list --format json";
+  // runc list fails when an object it lists is removed meanwhile (the agent
+  // may be collecting one): ask again then.
   std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    out.clear();
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) break;
     char buffer[4096];
     size_t n;
     while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
-    ::pclose(p);
+    if (::pclose(p) == 0) break;
   }
   std::vector<std::pair<std::string, std::string>> objects;
   auto docs = model::parse_documents(out);
