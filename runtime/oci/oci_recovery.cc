@@ -109,12 +109,19 @@ Task<void> OciRuntime::adopt_sandboxes(const LoadedState& loaded, Found& found) 
 Task<void> OciRuntime::adopt_containers(const LoadedState& loaded, Found& found) {
   for (const ContainerRecord& r : loaded.containers) {
     auto obj = found.states.find(r.id);
-    if (obj == found.states.end() || sandboxes_.count(r.sandbox_id) == 0) {
+    // One never started is a creation cut short too: nothing of it ran, so
+    // its pod makes it again as the same attempt rather than count a restart.
+    const bool never_started =
+        obj != found.states.end() && state_from(obj->second.status) == ContainerState::Created;
+    if (obj == found.states.end() || sandboxes_.count(r.sandbox_id) == 0 || never_started) {
       base::log_info("oci: recovery: container {} ({}) of pod uid={} {}: removed", r.id, r.name,
                      r.pod_uid,
-                     obj == found.states.end() ? "has no runtime object" : "has no sandbox");
+                     obj == found.states.end() ? "has no runtime object"
+                     : never_started           ? "was never started"
+                                               : "has no sandbox");
       if (auto s = co_await delete_container_objects(r); !s)
         base::log_warning("oci: recovery: removing container {}: {}", r.id, s.error().to_string());
+      found.states.erase(r.id);  // its runtime object went with it
       continue;
     }
     found.adopted.insert(r.id);

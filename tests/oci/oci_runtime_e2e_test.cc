@@ -293,7 +293,10 @@ TEST_F(OciRuntimeE2eTest, ANewRuntimeAdoptsRunningContainersAndSeesExitsWhileDow
   ASSERT_TRUE(after) << after.error().to_string();
   ASSERT_EQ(after->sandboxes.size(), 1u);
   EXPECT_EQ(after->sandboxes[0], before.sandboxes[0]);  // same id, still Ready
-  ASSERT_EQ(after->containers.size(), 3u);
+  // The one never started was a creation cut short: removed, so that the
+  // pod makes it again as the same attempt.
+  ASSERT_EQ(after->containers.size(), 2u);
+  EXPECT_FALSE(driver_.await(runtime_->container_status(*created)));
   EXPECT_EQ(status(forever), forever_before);  // adopted untouched
   ContainerStatus l = status(later);
   EXPECT_EQ(l.state, ContainerState::Exited);
@@ -301,7 +304,6 @@ TEST_F(OciRuntimeE2eTest, ANewRuntimeAdoptsRunningContainersAndSeesExitsWhileDow
   EXPECT_EQ(l.reason, "Error");
   ASSERT_TRUE(l.finished_at);
   EXPECT_LE(*l.finished_at, reopened_at);  // when it exited, not when it was found
-  EXPECT_EQ(status(*created).state, ContainerState::Created);
 
   // The adopted ones are fully managed: exec, exit events, stop, remove.
   auto exec = driver_.await(runtime_->exec(forever, {"true"}, 5s));
