@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "runtime/oci/inotify_events.h"
 
 namespace podagent::runtime::oci {
 
@@ -31,17 +32,15 @@ namespace {
 // overflow, which may have hidden one).
 bool replaced(const std::string& name, const char* buf, size_t n) {
   bool out = false;
-  for (size_t off = 0; off + sizeof(inotify_event) <= n;) {
-    const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-    off += sizeof(inotify_event) + ev->len;
-    if (ev->mask & IN_Q_OVERFLOW) out = true;
-    if ((ev->mask & IN_MOVED_TO) && ev->len > 0 && name == ev->name) out = true;
+  for (const InotifyEvent& ev : parse_inotify_events(buf, n)) {
+    if (ev.mask & IN_Q_OVERFLOW) out = true;
+    if ((ev.mask & IN_MOVED_TO) && name == ev.name) out = true;
   }
   return out;
 }
 
 asio::awaitable<void> read_events(std::shared_ptr<FileReplaceWatch::State> s) {
-  alignas(inotify_event) char buf[8192];
+  char buf[8192];
   for (;;) {
     auto [ec, n] =
         co_await s->stream.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "runtime/oci/inotify_events.h"
 #include "runtime/oci/process.h"
 #include "runtime/oci/runtime_command.h"
 
@@ -156,24 +157,22 @@ std::vector<std::string> exit_files(const fs::path& dir) {
 // number (which skips conmon's temporary name, already renamed by then).
 std::vector<std::string> exited_names(const ExitWatch& w, const char* buf, size_t n) {
   std::vector<std::string> out;
-  for (size_t off = 0; off + sizeof(inotify_event) <= n;) {
-    const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-    off += sizeof(inotify_event) + ev->len;
-    if (ev->mask & IN_Q_OVERFLOW) {
+  for (const InotifyEvent& ev : parse_inotify_events(buf, n)) {
+    if (ev.mask & IN_Q_OVERFLOW) {
       auto all = exit_files(w.dir);
       out.insert(out.end(), all.begin(), all.end());
       continue;
     }
-    if (ev->len == 0) continue;
-    std::string name(ev->name);
-    if ((ev->mask & IN_MOVED_TO) || ((ev->mask & IN_CLOSE_WRITE) && read_int_file(w.dir / name)))
+    if (ev.name.empty()) continue;
+    std::string name(ev.name);
+    if ((ev.mask & IN_MOVED_TO) || ((ev.mask & IN_CLOSE_WRITE) && read_int_file(w.dir / name)))
       out.push_back(std::move(name));
   }
   return out;
 }
 
 Task<void> watch_exits(std::shared_ptr<ExitWatch> w) {
-  alignas(inotify_event) char buf[16384];
+  char buf[16384];
   for (;;) {
     auto [ec, n] =
         co_await w->stream.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
