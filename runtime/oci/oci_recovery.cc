@@ -86,10 +86,15 @@ Task<OciRuntime::Found> OciRuntime::list_objects(const LoadedState& loaded) {
 Task<void> OciRuntime::adopt_sandboxes(const LoadedState& loaded, Found& found) {
   for (const SandboxRecord& r : loaded.sandboxes) {
     auto obj = found.states.find(r.id);
-    if (obj == found.states.end()) {
-      base::log_info("oci: recovery: sandbox {} of pod uid={} has no runtime object: removed", r.id,
-                     r.pod_uid);
+    // A pause never started is a creation cut short: the pod makes its
+    // sandbox again rather than keep a dead one beside the new.
+    const bool never_started =
+        obj != found.states.end() && state_from(obj->second.status) == ContainerState::Created;
+    if (obj == found.states.end() || never_started) {
+      base::log_info("oci: recovery: sandbox {} of pod uid={} {}: removed", r.id, r.pod_uid,
+                     never_started ? "was never started" : "has no runtime object");
       (void)co_await delete_sandbox_objects(r);
+      found.states.erase(r.id);
       continue;
     }
     found.adopted.insert(r.id);
