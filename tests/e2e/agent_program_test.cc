@@ -22,13 +22,7 @@ using agent::testing::move_in;
 using agent::testing::parse_json;
 using runtime::oci::testing::busybox_archive;
 using runtime::oci::testing::find_leaks;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using runtime::oci::testing::read_file;
 
 class AgentProgramTest : public ::testing::Test {
  protected:

@@ -27,12 +27,7 @@ using agent::testing::parse_json;
 
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using runtime::oci::testing::read_file;
 
 // Spawns podagent with `args`, stdin from /dev/null, stdout and stderr to
 // `out_fd`.
@@ -135,7 +130,7 @@ std::vector<std::pair<std::string, std::string>> sandbox_records(const fs::path&
   std::error_code ec;
   for (fs::directory_iterator it(state_dir / "oci/sandboxes", ec), end; !ec && it != end;
        it.increment(ec)) {
-    auto docs = model::parse_documents(read_all(it->path() / "record.json"));
+    auto docs = model::parse_documents(read_file(it->path() / "record.json"));
     uids.emplace_back(it->path().filename().string(),
                       docs && docs->size() == 1 ? field(docs->front(), {"podUid"}) : "?");
   }

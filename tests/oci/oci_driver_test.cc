@@ -30,20 +30,15 @@
 
 #include "runtime/oci/process.h"
 #include "runtime/oci/runtime_command.h"
+#include "tests/oci/oci_test_env.h"
 
 namespace podagent::runtime::oci {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using testing::read_file;
 using namespace std::chrono_literals;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Blocks until `path` exists and holds `needle`, woken by inotify on its
 // directory (no polling); false after `limit`.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "runtime/oci/oci_spec.h"
+#include "tests/oci/oci_test_env.h"
 
 extern char** environ;
 
@@ -33,16 +34,10 @@ namespace podagent::runtime::oci {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_file;
 
 constexpr const char* kRunc = "/usr/bin/runc";
 constexpr const char* kBusybox = "/bin/busybox";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);

@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/bin:/bin:/usr/sbin:/sbin");
@@ -42,6 +35,13 @@ struct ArchiveDir {
 };
 
 }  // namespace
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 const fs::path& busybox_archive() {
   static ArchiveDir dir_holder;
@@ -114,13 +114,13 @@ std::vector<std::string> find_leaks(const fs::path& state_dir,
   for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
     const std::string pid = it->path().filename().string();
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_all(it->path() / "cmdline");
+    std::string cmdline = read_file(it->path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     std::error_code link_ec;
     const std::string proc_root = fs::read_symlink(it->path() / "root", link_ec).string();
     // `runc init` (a created container's, or an exec's) names our runtime
     // root only in its environment.
-    const std::string environ = read_all(it->path() / "environ");
+    const std::string environ = read_file(it->path() / "environ");
     if (cmdline.find(root) != std::string::npos || proc_root.rfind(root, 0) == 0 ||
         environ.find(root) != std::string::npos)
       leaks.push_back("process " + pid + ": " + cmdline);

@@ -31,6 +31,9 @@ inline constexpr const char* kTestImage = "localhost/busybox:test";
 // per test process with scripts/build-busybox-image.sh.
 const std::filesystem::path& busybox_archive();
 
+// The whole of a file; empty when it cannot be read.
+std::string read_file(const std::filesystem::path& p);
+
 // Whether this process may run containers (root, runc and conmon present).
 // When not, `why` says what is missing.
 bool can_run_containers(std::string* why);
