@@ -69,9 +69,10 @@ inline void move_in(const fs::path& dir, const std::string& name, const std::str
   fs::rename(hidden, dir / name);
 }
 
-// Polls `done` until it holds or kDeadline passes; returns its last answer.
-inline bool wait_for(const std::function<bool()>& done) {
-  const auto give_up = std::chrono::steady_clock::now() + kDeadline;
+// Polls `done` until it holds or `limit` passes; returns its last answer.
+inline bool wait_for(const std::function<bool()>& done,
+                     std::chrono::steady_clock::duration limit = kDeadline) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
   auto pause = std::chrono::milliseconds(1);
   while (!done()) {
     if (std::chrono::steady_clock::now() > give_up) return false;

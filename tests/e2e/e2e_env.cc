@@ -69,14 +69,7 @@ std::string PodYaml::str() const {
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  auto pause = std::chrono::milliseconds(1);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(20));
-  }
-  return true;
+  return agent::testing::wait_for(done, limit);
 }
 
 const model::Node* container_status(const model::Node& pod, const std::string& name, bool init) {
