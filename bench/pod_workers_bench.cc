@@ -107,11 +107,11 @@ Memory runtime_alone(const std::vector<model::Pod>& pods) {
           [&rt, &p]() -> asio::awaitable<void> {
             auto shared = std::make_shared<const model::Pod>(p);
             auto hashes = podworker::hash_pod_containers(p);
-            runtime::SandboxConfig sc{base::PodUid(p.metadata.uid), p.metadata.name, p.metadata.namespace_, 0, shared};
+            runtime::SandboxConfig sc{base::PodUid(p.metadata.uid), p.metadata.name, p.metadata.namespace_, 0, shared, {}};
             auto sb = co_await rt.run_sandbox(sc);
             auto run = [&](const model::Container& c, runtime::ContainerKind kind,
                            const std::string& hash) -> asio::awaitable<void> {
-              runtime::ContainerConfig cc{c, kind, 0, hash, shared};
+              runtime::ContainerConfig cc{c, kind, 0, hash, shared, {}};
               auto id = co_await rt.create_container(*sb, cc);
               auto st = co_await rt.start_container(*id);
               (void)st;

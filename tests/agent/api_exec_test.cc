@@ -85,7 +85,9 @@ class RuntimePodExecTest : public ::testing::Test {
     config.pod = pod;
     auto id = await(runtime_.create_container(*sandbox_id, config));
     EXPECT_TRUE(id.ok());
-    if (start) EXPECT_TRUE(await(runtime_.start_container(*id)).ok());
+    if (start) {
+      EXPECT_TRUE(await(runtime_.start_container(*id)).ok());
+    }
     return *id;
   }
 

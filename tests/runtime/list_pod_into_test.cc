@@ -34,7 +34,7 @@ class ListPodIntoTest : public ::testing::Test {
   SandboxId sandbox(const std::string& uid) {
     auto pod = std::make_shared<model::Pod>();
     pod->metadata.uid = uid;
-    SandboxConfig config{PodUid(uid), "pod-" + uid, "default", 0, pod};
+    SandboxConfig config{PodUid(uid), "pod-" + uid, "default", 0, pod, {}};
     return **run(rt_.run_sandbox(config));
   }
   ContainerId started(const SandboxId& sb, const std::string& uid, const std::string& name) {
