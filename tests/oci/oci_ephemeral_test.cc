@@ -15,41 +15,14 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class OciEphemeralTest : public ::testing::Test {
+class OciEphemeralTest : public OciRuntimeTest {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!can_run_containers(&why)) GTEST_SKIP() << why;
-    dir_.emplace();
-    auto rt = OciRuntime::create(clock_, driver_.executor(), dir_->options());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    runtime_ = std::move(*rt);
-    runtime_->set_event_handlers(
-        [this](const ContainerEvent& e) {
-          events_.push_back(e);
-          ids_.add(e.container_id.str());
-          ids_.add(e.sandbox_id.str());
-        },
-        [](const SandboxEvent&) {});
-  }
-  void TearDown() override {
-    if (!dir_) return;
-    runtime_.reset();
-    driver_.io().restart();
-    driver_.io().poll();
-  }
-
   base::Result<ContainerId> start(const SandboxId& sandbox, const ContainerConfig& config) {
     auto id = driver_.await(runtime_->create_container(sandbox, config));
     if (!id) return id.error();
     auto started = driver_.await(runtime_->start_container(*id));
     if (!started) return started.error();
     return *id;
-  }
-  bool exited(const ContainerId& id) {
-    for (const auto& e : events_)
-      if (e.type == ContainerEvent::Type::Exited && e.container_id == id) return true;
-    return false;
   }
   ContainerConfig debugger(const std::string& name, const std::string& target,
                            const SandboxConfig& sb) {
@@ -61,13 +34,6 @@ class OciEphemeralTest : public ::testing::Test {
     config.kind = ContainerKind::Ephemeral;
     return config;
   }
-
-  std::optional<OciTestDir> dir_;
-  base::RealClock clock_;
-  Driver driver_;
-  std::unique_ptr<OciRuntime> runtime_;
-  std::vector<ContainerEvent> events_;
-  IdLog ids_;
 };
 
 TEST_F(OciEphemeralTest, ATargetedEphemeralContainerSeesTheTargetsProcesses) {

@@ -18,40 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class OciRuntimeE2eTest : public ::testing::Test {
+class OciRuntimeE2eTest : public OciRuntimeTest {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!can_run_containers(&why)) GTEST_SKIP() << why;
-    dir_.emplace();
-    open_runtime();
-  }
-  void TearDown() override {
-    if (!dir_) return;
-    runtime_.reset();
-    driver_.io().restart();
-    driver_.io().poll();
-  }
-
-  void open_runtime() {
-    events_.clear();
-    auto rt = OciRuntime::create(clock_, driver_.executor(), dir_->options());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    runtime_ = std::move(*rt);
-    runtime_->set_event_handlers(
-        [this](const ContainerEvent& e) {
-          events_.push_back(e);
-          ids_.add(e.container_id.str());
-          ids_.add(e.sandbox_id.str());
-        },
-        [this](const SandboxEvent& e) { sandbox_events_.push_back(e); });
-  }
-  void close_runtime() {
-    runtime_.reset();
-    driver_.io().restart();
-    driver_.io().poll();
-  }
-
   std::shared_ptr<model::Pod> pod_with_shared_dir(const std::string& uid, const std::string& name) {
     auto pod = make_pod(uid, name);
     model::Volume shared;
@@ -75,11 +43,6 @@ class OciRuntimeE2eTest : public ::testing::Test {
     if (!started) throw std::runtime_error("start_container: " + started.error().to_string());
     return *id;
   }
-  bool exited(const ContainerId& id) {
-    for (const auto& e : events_)
-      if (e.type == ContainerEvent::Type::Exited && e.container_id == id) return true;
-    return false;
-  }
   ContainerStatus status(const ContainerId& id) {
     auto s = driver_.await(runtime_->container_status(id));
     if (!s) throw std::runtime_error("container_status: " + s.error().to_string());
@@ -96,14 +59,6 @@ class OciRuntimeE2eTest : public ::testing::Test {
     close_runtime();
     EXPECT_EQ(find_leaks(dir_->state_dir(), ids_.ids), std::vector<std::string>{});
   }
-
-  std::optional<OciTestDir> dir_;
-  base::RealClock clock_;
-  Driver driver_;
-  std::unique_ptr<OciRuntime> runtime_;
-  std::vector<ContainerEvent> events_;
-  std::vector<SandboxEvent> sandbox_events_;
-  IdLog ids_;
 };
 
 TEST_F(OciRuntimeE2eTest, PodContainersShareLocalhostHostnameAndEmptyDir) {

@@ -210,4 +210,41 @@ ContainerConfig container_config_for(const model::Container& spec, const Sandbox
   return c;
 }
 
+void OciRuntimeTest::SetUp() {
+  std::string why;
+  if (!can_run_containers(&why)) GTEST_SKIP() << why;
+  dir_.emplace();
+  open_runtime();
+}
+
+void OciRuntimeTest::TearDown() {
+  if (dir_) close_runtime();
+}
+
+void OciRuntimeTest::open_runtime() {
+  events_.clear();
+  auto rt = OciRuntime::create(clock_, driver_.executor(), dir_->options());
+  ASSERT_TRUE(rt) << rt.error().to_string();
+  runtime_ = std::move(*rt);
+  runtime_->set_event_handlers(
+      [this](const ContainerEvent& e) {
+        events_.push_back(e);
+        ids_.add(e.container_id.str());
+        ids_.add(e.sandbox_id.str());
+      },
+      [this](const SandboxEvent& e) { sandbox_events_.push_back(e); });
+}
+
+void OciRuntimeTest::close_runtime() {
+  runtime_.reset();
+  driver_.io().restart();
+  driver_.io().poll();
+}
+
+bool OciRuntimeTest::exited(const ContainerId& id) const {
+  for (const auto& e : events_)
+    if (e.type == ContainerEvent::Type::Exited && e.container_id == id) return true;
+  return false;
+}
+
 }  // namespace podagent::runtime::oci::testing

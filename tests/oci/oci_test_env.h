@@ -109,4 +109,26 @@ std::shared_ptr<model::Pod> make_pod(const std::string& uid, const std::string& 
 ContainerConfig container_config_for(const model::Container& spec, const SandboxConfig& sandbox,
                                      uint32_t attempt = 0);
 
+// A test with an OciRuntime of its own over a fresh OciTestDir, skipped
+// where containers cannot run. It records every event, and the ids of
+// what it made for find_leaks.
+class OciRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // A new runtime on the same directories (events_ cleared), as an agent
+  // starting again would have; close_runtime destroys it.
+  void open_runtime();
+  void close_runtime();
+  bool exited(const ContainerId& id) const;
+
+  std::optional<OciTestDir> dir_;
+  base::RealClock clock_;
+  Driver driver_;
+  std::unique_ptr<OciRuntime> runtime_;
+  std::vector<ContainerEvent> events_;
+  std::vector<SandboxEvent> sandbox_events_;
+  IdLog ids_;
+};
+
 }  // namespace podagent::runtime::oci::testing
