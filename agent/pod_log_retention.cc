@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "base/log.h"
+#include "runtime/container_log.h"
 
 namespace podagent::agent {
 
@@ -68,9 +69,9 @@ PodLogRetention::~PodLogRetention() {
 void PodLogRetention::pod_removed(std::string_view namespace_, std::string_view name,
                                   std::string_view uid) {
   if (options_.pod_logs_dir.empty() || stopped_) return;
-  std::string dir_name;
-  dir_name.append(namespace_).append("_").append(name).append("_").append(uid);
-  schedule(dir_name, clock_.now() + options_.retention);
+  const std::filesystem::path dir =
+      runtime::pod_log_directory(options_.pod_logs_dir, namespace_, name, uid);
+  schedule(dir.filename().string(), clock_.now() + options_.retention);
 }
 
 void PodLogRetention::sweep() {
