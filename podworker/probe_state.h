@@ -1,15 +1,9 @@
 #pragma once
 
-#include <optional>
+#include "probes/probe_state.h"
 
 namespace podagent::podworker {
 
-// The latest results of a container's probes, as the planner and the status
-// builder read them.
-struct ProbeState {
-  std::optional<bool> started;  // startup probe: nullopt when it has none
-  bool ready = false;
-  bool operator==(const ProbeState&) const = default;
-};
+using probes::ProbeState;
 
 }  // namespace podagent::podworker

@@ -1,5 +1,9 @@
 #include "runtime/runtime.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace podagent::runtime {
@@ -24,6 +28,13 @@ Task<base::Status> Runtime::list_pod_into(const PodUid& pod, PodRuntimeState& ou
   if (!listed) co_return listed.error();
   out = std::move(*listed);
   co_return base::Status::Ok();
+}
+
+base::Result<base::UniqueFd> Runtime::open_socket_in_sandbox(const SandboxId& id, int domain, int type) {
+  (void)id;
+  base::UniqueFd fd(::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return base::Error(std::string("socket: ") + std::strerror(errno));
+  return fd;
 }
 
 }  // namespace podagent::runtime

@@ -14,6 +14,7 @@
 
 #include "base/ids.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "model/pod.h"
 
 namespace podagent::runtime {
@@ -170,6 +171,13 @@ class Runtime {
   // Runs `command` in the container; kills it at `timeout`.
   virtual Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
                                               std::chrono::milliseconds timeout) = 0;
+
+  // A socket(2) of `domain` and `type`, created in the network namespace of
+  // the sandbox (the node's for a hostNetwork pod), non-blocking and
+  // close-on-exec, so that a probe reaches a pod with loopback-only
+  // networking. The default creates it in the agent's own namespace (a
+  // backend whose sandboxes share the node's network, like the fake).
+  virtual base::Result<base::UniqueFd> open_socket_in_sandbox(const SandboxId& id, int domain, int type);
 
   // Registers the receiver of events. Called once, before any other call;
   // handlers run on the agent's io_context thread.
