@@ -181,7 +181,9 @@ Task<base::Status> OciRuntime::build_container(Sandbox& sandbox, ContainerRecord
   auto d = driver(record.handler);
   if (!d) co_return d.error();
   const fs::path log = record.log_path;  // named: GCC 12 mishandles temporaries across co_await
-  co_return co_await (*d)->create(record.id, bundle, log, config.spec.tty, config.spec.stdin);
+  base::Result<int> created = co_await (*d)->create(record.id, bundle, log, config.spec.tty, config.spec.stdin);
+  if (!created) co_return created.error();
+  co_return base::Status::Ok();
 }
 
 Task<base::Result<int>> OciRuntime::running_pid(const std::string& sandbox_id, const std::string& name) {

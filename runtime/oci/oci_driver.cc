@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -280,10 +281,10 @@ OciDriver::~OciDriver() {
   }
 }
 
-Task<base::Status> OciDriver::create(const std::string& id, const fs::path& bundle,
-                                     const fs::path& log_path, bool terminal, bool stdin_open) {
+Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path& bundle,
+                                          const fs::path& log_path, bool terminal, bool stdin_open) {
   using namespace asio::experimental::awaitable_operators;
-  if (auto st = check_id(id); !st) co_return st;
+  if (auto st = check_id(id); !st) co_return st.error();
   if (!impl_->runtime) co_return impl_->runtime.error();
   const fs::path dir = impl_->dir_of(id);
   std::error_code ec;
@@ -309,7 +310,8 @@ Task<base::Status> OciDriver::create(const std::string& id, const fs::path& bund
                 read_sync_line(impl_->executor, std::move(sync_r), impl_->options.command_timeout));
   if (!proc) co_return proc.error();
   auto report = parse_sync(line);
-  if (report && report->data > 0) co_return base::Status::Ok();
+  if (report && report->data > 0 && report->data <= std::numeric_limits<int>::max())
+    co_return static_cast<int>(report->data);
 
   // Nothing created, or the runtime failed: leave no conmon, object or file.
   impl_->kill_conmon(id);

@@ -56,9 +56,11 @@ class OciDriver {
   OciDriver& operator=(const OciDriver&) = delete;
 
   // Creates the container of `bundle` (its config.json written) under a new
-  // conmon; completes once the runtime created it (state "created").
-  // `log_path` receives stdout/stderr in the CRI format; empty: no log.
-  Task<base::Status> create(const std::string& id, const std::filesystem::path& bundle,
+  // conmon; completes once the runtime created it (state "created"), with
+  // the pid of its init process (as `state` would give it, without running
+  // the runtime once more). `log_path` receives stdout/stderr in the CRI
+  // format; empty: no log.
+  Task<base::Result<int>> create(const std::string& id, const std::filesystem::path& bundle,
                             const std::filesystem::path& log_path, bool terminal, bool stdin_open);
   Task<base::Status> start(const std::string& id);
   // Signals the container's init process (`all`: every process of it).

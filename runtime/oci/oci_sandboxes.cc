@@ -124,20 +124,17 @@ Task<base::Status> OciRuntime::start_pause(Sandbox& sandbox, const model::Pod& p
   if (auto s = mkdir_mode(bundle, 0755); !s) co_return s;
   if (auto s = write_file_atomic(bundle / "config.json", *spec, false); !s) co_return s;
   const fs::path no_log;  // named: GCC 12 mishandles temporaries across co_await
-  base::Status created = co_await driver.create(id, bundle, no_log, false, false);
-  if (!created) co_return created;
+  base::Result<int> pid = co_await driver.create(id, bundle, no_log, false, false);
+  if (!pid) co_return pid.error();
   base::Status started = co_await driver.start(id);
   if (!started) co_return started;
-  base::Result<OciState> state = co_await driver.state(id);
-  if (!state) co_return state.error();
   auto it = sandboxes_.find(id);
   if (it == sandboxes_.end())
     co_return base::Error("sandbox " + id + " was removed while starting");
-  if (state->pid <= 0 || state->status != "running")
-    co_return base::Error("the pause process of " + id + " died");
-  // An exit already seen keeps the sandbox NotReady.
+  // A pause process that died since is seen through its exit file, which
+  // keeps the sandbox NotReady.
   if (!it->second.record.finished_at) {
-    it->second.pause_pid = state->pid;
+    it->second.pause_pid = *pid;
     it->second.state = SandboxState::Ready;
   }
   co_return base::Status::Ok();
