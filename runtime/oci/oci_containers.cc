@@ -115,7 +115,7 @@ Task<base::Result<ContainerId>> OciRuntime::create_container(const SandboxId& sa
     r.log_path = (fs::path(sr.log_directory) / config.log_path).string();
   r.termination_message_policy = config.spec.termination_message_policy;
   r.bundle = (dir / "bundle").string();
-  if (auto s = state_.write(r, true); !s) co_return s.error();
+  if (auto s = state_.write(r); !s) co_return s.error();
   base::Status built = store_.add_hold(r.image_id, r.id);
   if (built) built = co_await build_container(sb->second, r, config, *image);
   if (built && sandboxes_.count(r.sandbox_id) == 0)
@@ -231,7 +231,7 @@ Task<base::Status> OciRuntime::start_container(const ContainerId& id) {
   }
   now.record.started_at = clock_.wall_now();
   now.state = ContainerState::Running;
-  if (auto s = state_.write(now.record, false); !s)
+  if (auto s = state_.write(now.record); !s)
     base::log_warning("oci: recording the start of container {}: {}", id.str(),
                       s.error().to_string());
   post(ContainerEvent::Type::Started, now);

@@ -236,7 +236,7 @@ void OciRuntime::mark_exited(Container& c, std::optional<int> code, bool notify)
                                            r.termination_message_policy, *r.exit_code, r.log_path)
                      : "the container's exit code was lost";
   }
-  if (auto s = state_.write(r, false); !s)
+  if (auto s = state_.write(r); !s)
     base::log_warning("oci: recording the exit of container {}: {}", r.id, s.error().to_string());
   wake(c.exit_waiters);
   if (notify) post(ContainerEvent::Type::Exited, c);
@@ -260,7 +260,7 @@ void OciRuntime::on_driver_exit(const std::string& id) {
     s.state = SandboxState::NotReady;
     if (!s.record.finished_at) {
       s.record.finished_at = clock_.wall_now();
-      (void)state_.write(s.record, false);
+      (void)state_.write(s.record);
     }
     wake(s.exit_waiters);
     if (!s.exit_reported) {

@@ -98,7 +98,7 @@ Task<base::Result<SandboxId>> OciRuntime::run_sandbox(const SandboxConfig& confi
   r.created_at = clock_.wall_now();
   r.log_directory = config.log_directory.string();
   r.bundle = (state_.sandbox_dir(r.id) / "bundle").string();
-  if (auto s = state_.write(r, true); !s) co_return s.error();
+  if (auto s = state_.write(r); !s) co_return s.error();
   Sandbox sandbox;
   sandbox.record = r;
   index_sandbox(std::move(sandbox));

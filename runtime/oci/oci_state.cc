@@ -112,11 +112,11 @@ base::Result<Node> parse_record(std::string_view json) {
 }
 
 template <typename Record>
-base::Status write_record(const fs::path& dir, const Record& record, bool durable) {
+base::Status write_record(const fs::path& dir, const Record& record) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return base::Error("creating " + dir.string() + ": " + ec.message());
-  return write_file_atomic(dir / kRecordFile, encode_record(record), durable);
+  return write_file_atomic(dir / kRecordFile, encode_record(record), false);
 }
 
 bool earlier(const WallTime& a, const std::string& a_id, const WallTime& b,
@@ -263,12 +263,12 @@ base::Status StateDir::init() const {
   return base::Status::Ok();
 }
 
-base::Status StateDir::write(const SandboxRecord& record, bool durable) const {
-  return write_record(sandbox_dir(record.id), record, durable);
+base::Status StateDir::write(const SandboxRecord& record) const {
+  return write_record(sandbox_dir(record.id), record);
 }
 
-base::Status StateDir::write(const ContainerRecord& record, bool durable) const {
-  return write_record(container_dir(record.id), record, durable);
+base::Status StateDir::write(const ContainerRecord& record) const {
+  return write_record(container_dir(record.id), record);
 }
 
 LoadedState StateDir::load() const {

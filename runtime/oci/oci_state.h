@@ -93,11 +93,13 @@ class StateDir {
   const std::filesystem::path& root() const { return root_; }
 
   // Writes the record into its directory (created if needed) by temp file
-  // and rename. `durable`: the file and the directory are fsynced too, for
-  // the first record that must precede the runtime object; updates are
-  // left to the page cache (an agent's SIGKILL loses nothing of them).
-  base::Status write(const SandboxRecord& record, bool durable) const;
-  base::Status write(const ContainerRecord& record, bool durable) const;
+  // and rename, without fsync: the page cache keeps it through the agent's
+  // SIGKILL, the one crash it must outlive. What it records (runtime
+  // objects, overlay mounts) does not outlive the machine: after a machine
+  // crash nothing of it runs, and a directory whose record was lost is an
+  // orphan that recovery removes.
+  base::Status write(const SandboxRecord& record) const;
+  base::Status write(const ContainerRecord& record) const;
 
   LoadedState load() const;
 

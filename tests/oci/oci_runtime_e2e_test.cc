@@ -275,7 +275,7 @@ TEST_F(OciRuntimeE2eTest, RecoveryCleansRecordsWithoutRuntimeObjectsAndCutShortD
   ghost.pod_uid = "uid-clean";
   ghost.name = "ghost";
   ghost.handler = "runc";
-  ASSERT_TRUE(state.write(ghost, true));
+  ASSERT_TRUE(state.write(ghost));
   fs::create_directories(state.container_dir("cut-short") / "bundle");
 
   open_runtime();

@@ -129,8 +129,8 @@ TEST(OciRecords, LoadFindsRecordsInCreationOrderAndOrphanDirectories) {
   late.created_at = kT0 + 10s;
   ContainerRecord early = sample_container();
   early.id = "zzz";
-  ASSERT_TRUE(state.write(late, true));
-  ASSERT_TRUE(state.write(early, false));
+  ASSERT_TRUE(state.write(late));
+  ASSERT_TRUE(state.write(early));
   fs::create_directories(state.container_dir("cut-short"));  // no record
   write(state.sandbox_dir("garbled") / "record.json", "{");
   LoadedState loaded = state.load();
