@@ -16,9 +16,6 @@
 #include <unistd.h>
 
 #include <boost/asio/ssl/context.hpp>
-// Asio's SSL layer is compiled once, here (BOOST_ASIO_SEPARATE_COMPILATION;
-// base/asio/asio_impl.cc compiles the rest of Asio without OpenSSL).
-#include <boost/asio/ssl/impl/src.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>

@@ -90,6 +90,13 @@ class OciRuntime final : public Runtime {
   Task<base::Result<std::string>> pull_image(const std::string& ref) override;
   Task<base::Result<ExecResult>> exec(const ContainerId& id, std::vector<std::string> command,
                                       std::chrono::milliseconds timeout) override;
+  // A socket made in the network namespace of the sandbox's pause process
+  // (/proc/<pause pid>/ns/net, which is the node's for a hostNetwork pod):
+  // the calling thread enters it with setns, makes the socket and returns
+  // to the agent's namespace at once (or aborts: a thread must never stay
+  // in a pod's namespace). Error when the sandbox is unknown or not Ready.
+  // runtime/oci/sandbox_socket.cc.
+  base::Result<base::UniqueFd> open_socket_in_sandbox(const SandboxId& id, int domain, int type) override;
   // Replaces the handlers, also for events posted and not yet delivered
   // (nullptr, nullptr: none is delivered any more).
   void set_event_handlers(ContainerEventHandler on_container,
