@@ -62,8 +62,10 @@ void wake_at(PodActions& out, SteadyTime t) {
   if (!out.next_wakeup || t < *out.next_wakeup) out.next_wakeup = t;
 }
 
-bool liveness_failed(const PlanInput& in, const ContainerStatus& c) {
-  return std::find(in.liveness_failed.begin(), in.liveness_failed.end(), c.id) != in.liveness_failed.end();
+const ProbeFailure* liveness_failed(const PlanInput& in, const ContainerStatus& c) {
+  auto it = std::find_if(in.liveness_failed.begin(), in.liveness_failed.end(),
+                         [&](const ProbeFailure& f) { return f.id == c.id; });
+  return it == in.liveness_failed.end() ? nullptr : &*it;
 }
 
 // One sync's plan under construction, with the chosen sandbox.
@@ -102,8 +104,11 @@ struct Planner {
       kill(c, "SpecChanged", "Container " + c.name + " definition changed, will be restarted");
       return Check::Replace;
     }
-    if (liveness_failed(in, c)) {
-      kill(c, "Unhealthy", "Container " + c.name + " failed liveness probe, will be restarted");
+    if (const ProbeFailure* failed = liveness_failed(in, c)) {
+      kill(c, "Unhealthy",
+           failed->message.empty() ? "Container " + c.name + " failed liveness probe, will be restarted"
+                                   : failed->message);
+      out.kill.back().grace = failed->grace;
       return Check::Killed;
     }
     return Check::Keep;

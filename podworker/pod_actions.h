@@ -28,15 +28,28 @@ using ObservedPod = runtime::PodRuntimeState;
 // result yet.
 using ProbeStates = std::map<std::string, ProbeState, std::less<>>;
 
+// A container instance that failed its liveness or startup probe at the
+// probe's threshold: killed ("Unhealthy"), then restarted per restartPolicy.
+struct ProbeFailure {
+  base::ContainerId id;
+  // The kill's message ("Container web failed startup probe, will be
+  // restarted"); empty: the liveness one.
+  std::string message = {};
+  // The probe's terminationGracePeriodSeconds, when set: the kill's grace
+  // instead of the pod's.
+  std::optional<base::Duration> grace = std::nullopt;
+  bool operator==(const ProbeFailure&) const = default;
+};
+
 // Everything the planner looks at. References are borrowed for the call.
 struct PlanInput {
   const model::Pod& pod;             // defaulted and valid, with metadata.uid
   const PodSpecHashes& hashes;       // hash_pod_containers(pod)
   const ObservedPod& observed;
   const ProbeStates& probes;
-  // Container instances whose liveness probe failed: killed, then restarted
-  // per restartPolicy.
-  std::span<const base::ContainerId> liveness_failed;
+  // Container instances whose liveness or startup probe failed: killed,
+  // then restarted per restartPolicy.
+  std::span<const ProbeFailure> liveness_failed;
   const base::Backoff& backoff;      // read only: restart_allowed_at
   SteadyTime now;
   // The pod's start plus activeDeadlineSeconds, when it has one.
@@ -59,6 +72,9 @@ struct ContainerKill {
   ContainerKind kind = ContainerKind::App;
   std::string reason;   // SpecChanged, Unhealthy, SandboxChanged, NotInSpec, Unknown, Terminating
   std::string message;
+  // The grace period of this kill when not the pod's: a probe's
+  // terminationGracePeriodSeconds (Unhealthy kills only).
+  std::optional<base::Duration> grace = std::nullopt;
   bool operator==(const ContainerKill&) const = default;
 };
 

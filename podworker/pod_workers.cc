@@ -116,7 +116,7 @@ struct PodWorkers::Worker {
   bool status_inputs_changed = true;
   bool status_had_backoffs = false;
   ProbeStates probes;
-  std::vector<base::ContainerId> liveness_failed;
+  std::vector<ProbeFailure> liveness_failed;
   std::vector<base::ContainerId> recorded;  // exits already judged for the backoff
   WaitingReasons waiting;
   // Stops in flight in the current sync, and the deadline they were given.
@@ -262,10 +262,14 @@ void PodWorkers::set_probe_state(const base::PodUid& uid, const std::string& con
   wake(*w);
 }
 
-void PodWorkers::set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id) {
+void PodWorkers::set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id, std::string message,
+                                     std::optional<base::Duration> grace) {
   Worker* w = find(uid);
-  if (!w || std::find(w->liveness_failed.begin(), w->liveness_failed.end(), id) != w->liveness_failed.end()) return;
-  w->liveness_failed.push_back(id);
+  if (!w || std::any_of(w->liveness_failed.begin(), w->liveness_failed.end(),
+                        [&](const ProbeFailure& f) { return f.id == id; })) {
+    return;
+  }
+  w->liveness_failed.push_back({id, std::move(message), grace});
   wake(*w);
 }
 
@@ -338,6 +342,7 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
   finished_.insert(uid);
   if (options_.admitter) options_.admitter->release(uid);
   workers_.erase(uid);  // destroys w; nothing below may touch it
+  if (options_.on_pod_finished) options_.on_pod_finished(uid);
 }
 
 runtime::Task<base::Result<ObservedPod>> PodWorkers::list(const base::PodUid& uid) {
@@ -384,6 +389,7 @@ bool PodWorkers::check_settled(Worker& w, const base::Status& listed, const Obse
     return false;
   }
   ++syncs_;
+  if (options_.on_pod_listed) options_.on_pod_listed(w.desired->pod, observed);
   record_failures(w, observed);
   PodActions plan = plan_live(w, observed);
   if (plan.outcome != PodOutcome::Progressing || !nothing_to_do(plan) || plan.next_wakeup != w.wakeup) {
@@ -417,6 +423,7 @@ runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& ali
     co_return;
   }
   const ObservedPod& observed = *listed;
+  if (options_.on_pod_listed) options_.on_pod_listed(w.desired->pod, observed);
   if (std::holds_alternative<lifecycle::Pending>(w.state)) admit(w);
   if (std::holds_alternative<lifecycle::Running>(w.state)) {
     record_failures(w, observed);
@@ -456,7 +463,7 @@ void PodWorkers::record_failures(Worker& w, const ObservedPod& observed) {
     });
   };
   std::erase_if(w.recorded, [&](const base::ContainerId& id) { return !observed_with(id, false); });
-  std::erase_if(w.liveness_failed, [&](const base::ContainerId& id) { return !observed_with(id, true); });
+  std::erase_if(w.liveness_failed, [&](const ProbeFailure& f) { return !observed_with(f.id, true); });
   const Desired& d = *w.desired;
   for (const auto& c : observed.containers) {
     if (c.state != runtime::ContainerState::Exited) continue;
@@ -479,10 +486,15 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
   SyncTarget target{runtime_,  clock_,      w.pod(),
                     d->hashes, [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; },
                     w.waiting, &w.stopping, options_.pod_logs_dir};
+  target.prober = options_.hook_prober;
+  target.events = options_.events;
+  record_backoff_events(target, plan);
   if (plan.outcome == PodOutcome::Progressing && !plan.start.empty()) {
+    const std::vector<ContainerStart> planned = plan.start;
     // Before publishing, so that the status shows this sync's image reasons.
     ImageStep images = co_await ensure_images(images_, target, plan, options_.retry_after);
     if (!*alive || images.stopped) co_return;  // a delete or stop() wakes the worker again
+    record_image_events(target, planned, plan.start);
     w.status_inputs_changed = true;            // waiting reasons may have changed
   }
   publish(w, observed, &plan);
@@ -545,6 +557,8 @@ runtime::Task<void> PodWorkers::sync_terminating(Worker& w, const ObservedPod& o
   publish(w, observed, nullptr);
   SyncTarget target{runtime_, clock_, w.pod(), d->hashes,
                     [alive, this, &w] { return *alive && !stopping_ && !w.abort_sync; }, w.waiting, &w.stopping, options_.pod_logs_dir};
+  target.prober = options_.hook_prober;
+  target.events = options_.events;
   w.stopping_deadline = deadline;
   SyncOutcome result = co_await execute_plan(target, plan, deadline);
   if (!*alive) co_return;

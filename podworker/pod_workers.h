@@ -11,6 +11,7 @@
 
 #include "base/backoff.h"
 #include "base/clock.h"
+#include "base/event_recorder.h"
 #include "base/ids.h"
 #include "model/pod.h"
 #include "podworker/admission.h"
@@ -79,6 +80,19 @@ class PodWorkers {
     // Called when an orphan's cleanup ends, with what it removed. May be
     // null.
     std::function<void(const OrphanReport&)> on_orphan;
+    // Called with the desired pod and what the runtime holds of it after
+    // each listing of a pod by its sync or the resync pass, before planning
+    // (so that probe results it reports through set_probe_state count in
+    // that plan and status), for the probe manager. May be null.
+    std::function<void(const model::Pod&, const ObservedPod&)> on_pod_listed;
+    // Called when a pod's worker finishes (its objects removed). May be null.
+    std::function<void(const base::PodUid&)> on_pod_finished;
+    // Receives the pods' events (see SyncTarget::events). Not owned; may be
+    // null.
+    base::EventRecorder* events = nullptr;
+    // Runs httpGet lifecycle hooks. Not owned; must outlive the workers and
+    // the hooks they started; null: httpGet hooks fail.
+    probes::Prober* hook_prober = nullptr;
   };
 
   PodWorkers(runtime::Runtime& runtime, base::Clock& clock, boost::asio::any_io_executor executor,
@@ -118,9 +132,13 @@ class PodWorkers {
 
   // Probe results for the current instance of `container`.
   void set_probe_state(const base::PodUid& uid, const std::string& container, ProbeState state);
-  // The instance's liveness probe failed: it is killed and restarted per
+  // The instance's liveness (or startup) probe failed: it is killed, with
+  // `message` ("Container web failed startup probe, will be restarted";
+  // empty: the liveness one) and within `grace` (the probe's
+  // terminationGracePeriodSeconds; nullopt: the pod's), and restarted per
   // restartPolicy.
-  void set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id);
+  void set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id, std::string message = {},
+                           std::optional<base::Duration> grace = std::nullopt);
 
   void handle_container_event(const runtime::ContainerEvent& event);
   void handle_sandbox_event(const runtime::SandboxEvent& event);

@@ -59,7 +59,7 @@ struct World {
   PodSpecHashes hashes;
   ObservedPod observed;
   ProbeStates probes;
-  std::vector<base::ContainerId> liveness_failed;
+  std::vector<ProbeFailure> liveness_failed;
   base::Backoff backoff;
   std::optional<SteadyTime> deadline;
   int next_id = 1;
@@ -311,7 +311,7 @@ TEST(PodActionsProbes, StartedSidecarUngatesNextInit) {
 TEST(PodActionsProbes, LivenessFailureKillsWithoutImmediateRestart) {
   World w(make_pod("Always", {}, {"a"}));
   w.sandbox("sb1").c("a=R");
-  w.liveness_failed.push_back(base::ContainerId("c1"));
+  w.liveness_failed.push_back({base::ContainerId("c1")});
   EXPECT_EQ(summary(compute_pod_actions(w.input())), "kill(a:Unhealthy)");
 }
 

@@ -384,12 +384,30 @@ TEST_F(PodWorkersTest, DeleteCancelsAnInFlightStart) {
   workers_->remove(base::PodUid("u1"), 0s);
   clock_.settle();
   at(60s);
-  EXPECT_EQ(rt_.count(Op::StartContainer), 0u);
-  EXPECT_EQ(rt_.count(Op::CreateContainer), 1u);  // b was never created
+  EXPECT_EQ(rt_.count(Op::StartContainer), 0u);  // neither app container started
+  EXPECT_EQ(rt_.count(Op::CreateContainer), 2u);  // both created at once
   EXPECT_EQ(rt_.container_count(), 0u);
   EXPECT_EQ(rt_.sandbox_count(), 0u);
   EXPECT_TRUE(workers_->is_finished(base::PodUid("u1")));
   EXPECT_EQ(workers_->pod_count(), 0u);
+}
+
+// Each creation takes 5 s: i1 until 5 s, i2 (after i1 exited) until 10 s,
+// then a and b together until 15 s; one after the other, b would run at 20 s.
+TEST_F(PodWorkersTest, AppContainersStartConcurrentlyInitContainersInTurn) {
+  start();
+  rt_.set_latency(Op::CreateContainer, 5s);
+  rt_.script("i1").exit_after(0s, 0);
+  rt_.script("i2").exit_after(0s, 0);
+  add(make_pod("u1", "Always", {"i1", "i2"}, {"a", "b"}));
+  at(9999ms);
+  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "i2"}));
+  at(14999ms);
+  EXPECT_EQ(running("u1", "a") + running("u1", "b"), 0u);
+  at(15s);
+  EXPECT_EQ(running("u1", "a"), 1u);
+  EXPECT_EQ(running("u1", "b"), 1u);
+  EXPECT_EQ(rt_.count(Op::CreateContainer), 4u);
 }
 
 TEST_F(PodWorkersTest, GraceOnlyShrinksAndSigkillAfterIt) {
