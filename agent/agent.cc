@@ -16,11 +16,14 @@
 #include "agent/auth.h"
 #include "agent/metrics.h"
 #include "agent/pod_config.h"
+#include "agent/pod_events.h"
 #include "agent/pod_log_retention.h"
 #include "base/log.h"
 #include "model/document.h"
 #include "podworker/admission.h"
 #include "podworker/pod_workers.h"
+#include "probes/probe_manager.h"
+#include "probes/prober.h"
 #include "runtime/fake/fake_runtime.h"
 #include "runtime/oci/oci_runtime.h"
 #include "static-pods/dir_watcher.h"
@@ -107,7 +110,21 @@ struct Agent::Parts {
         metrics(registry),
         store(PodStoreOptions{.first_resource_version = first_version()}),
         persistence(config.state_dir),
-        notifier(options.env ? SystemdNotifier(options.env) : SystemdNotifier::from_environment()) {
+        notifier(options.env ? SystemdNotifier(options.env) : SystemdNotifier::from_environment()),
+        events(events_options()) {
+  }
+
+  // The pods' events, kept while the store holds the pod (event_deletions
+  // forgets a removed one).
+  PodEvents::Options events_options() {
+    PodEvents::Options o;
+    o.lookup = [this](const base::PodUid& uid) -> std::optional<PodRef> {
+      PodPtr pod = store.get(uid);
+      if (!pod) return std::nullopt;
+      return PodRef{pod->metadata.namespace_, pod->metadata.name, pod->metadata.uid};
+    };
+    o.wall_now = [this] { return clock.wall_now(); };
+    return o;
   }
 
   uint64_t first_version() {
@@ -119,6 +136,7 @@ struct Agent::Parts {
   }
 
   void build_workers();
+  void build_probes(podworker::PodWorkers::Options& wo);
   void watch_images();
   void retain_logs();
   base::Status listen();
@@ -142,11 +160,16 @@ struct Agent::Parts {
   PodStore store;
   ApiPodPersistence persistence;
   SystemdNotifier notifier;
+  PodEvents events;
+  PodStore::Subscription event_deletions;  // drops a removed pod's events
 
   std::unique_ptr<runtime::Runtime> runtime;
+  std::unique_ptr<probes::Prober> prober;  // httpGet hooks (and probes)
   std::string runtime_error;
   std::unique_ptr<podworker::Admitter> admitter;
   std::unique_ptr<podworker::PodWorkers> workers;
+  // After `workers`: destroyed first, its callbacks call the workers.
+  std::unique_ptr<probes::ProbeManager> probe_manager;
   std::unique_ptr<PodConfig> pod_config;
   std::unique_ptr<PodLogRetention> log_retention;
   PodStore::Subscription deletions;  // feeds log_retention
@@ -193,6 +216,9 @@ void Agent::Parts::build_workers() {
   wo.node_name = config.node_name;
   wo.pod_logs_dir = config.pod_logs_dir;
   wo.admitter = admitter.get();
+  prober = probes::make_prober(*runtime, io.get_executor());
+  wo.hook_prober = prober.get();
+  wo.events = &events;
   wo.on_sync_duration = [this](base::Duration d) {
     metrics.pod_sync_duration.observe(std::chrono::duration<double>(d).count());
   };
@@ -209,9 +235,36 @@ void Agent::Parts::build_workers() {
   wo.on_status = [this](const base::PodUid& uid, const model::PodStatus& status) {
     pod_config->on_status(uid, status);
   };
+  build_probes(wo);
   workers = std::make_unique<podworker::PodWorkers>(*runtime, clock, io.get_executor(), wo);
   pod_config = std::make_unique<PodConfig>(store, workers.get(), clock, pc);
   watch_images();
+}
+
+// The probe loops: fed by each pod sync's listing, their results go back to
+// the pod workers (ready, started; kills for failed liveness and startup
+// probes), their failures to the pod's events and every attempt to metrics.
+void Agent::Parts::build_probes(podworker::PodWorkers::Options& wo) {
+  probes::ProbeManager::Options po;
+  po.on_state = [this](const base::PodUid& uid, const std::string& container, const probes::ProbeState& state) {
+    workers->set_probe_state(uid, container, state);
+  };
+  po.on_kill = [this](const base::PodUid& uid, const base::ContainerId& id, std::string message,
+                      std::optional<base::Duration> grace) {
+    workers->set_liveness_failed(uid, id, std::move(message), grace);
+  };
+  po.events = &events;
+  po.observe = [this](probes::ProbeType type, probes::ProbeResult result, base::Duration took) {
+    const std::string_view name = probes::probe_type_name(type);
+    metrics.probe_results.with({name, result == probes::ProbeResult::Success ? "successful" : "failed"}).inc();
+    metrics.probe_duration.with({name}).observe(std::chrono::duration<double>(took).count());
+  };
+  if (!prober) prober = probes::make_prober(*runtime, io.get_executor());
+  probe_manager = std::make_unique<probes::ProbeManager>(*prober, clock, io.get_executor(), std::move(po));
+  wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed) {
+    probe_manager->update(pod, observed);
+  };
+  wo.on_pod_finished = [this](const base::PodUid& uid) { probe_manager->remove(uid); };
 }
 
 // A pod waiting for its image (ErrImageNeverPull, ImagePullBackOff) starts
@@ -238,6 +291,11 @@ void Agent::Parts::retain_logs() {
            (workers && workers->state(id).has_value() && !workers->is_finished(id));
   };
   log_retention = std::make_unique<PodLogRetention>(clock, io.get_executor(), std::move(o));
+  // PodConfig removes a pod from the store once its worker has finished
+  // (or when a pod replaces it under its name): its events go with it.
+  event_deletions = store.subscribe([this](const WatchEvent& e) {
+    if (e.type == WatchEventType::Deleted) events.forget(base::PodUid(e.object->metadata.uid));
+  });
   deletions = store.subscribe([this](const WatchEvent& e) {
     if (e.type != WatchEventType::Deleted) return;
     const model::ObjectMeta& m = e.object->metadata;
@@ -433,6 +491,7 @@ base::Status Agent::start() {
   api.wall_now = [&p] { return p.clock.wall_now(); };
   if (p.runtime) api.exec = make_runtime_pod_exec(*p.runtime, p.io.get_executor());
   api.pod_logs_dir = p.config.pod_logs_dir;
+  api.events = &p.events;
   p.routes = std::make_unique<ApiRoutes>(p.store, *p.pod_config, p.persistence, api);
 
   // API pods first: they hold their names before any static pod comes.
@@ -445,6 +504,7 @@ base::Status Agent::start() {
     p.stopped = true;
     if (p.server) p.server->stop();
     if (p.workers) p.workers->stop();
+    if (p.probe_manager) p.probe_manager->stop();
     return s;
   }
   static_pods::DirWatcherOptions watch;
@@ -472,6 +532,7 @@ void Agent::stop() {
   if (p.server) p.server->stop();
   if (p.source) p.source->stop();
   if (p.workers) p.workers->stop();  // leaves every container as it is
+  if (p.probe_manager) p.probe_manager->stop();
   if (p.runtime) p.runtime->shutdown();  // its timers and watches; containers run on
   if (p.log_retention) p.log_retention->stop();
   if (p.housekeeping_timer) p.housekeeping_timer->cancel();

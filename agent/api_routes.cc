@@ -302,6 +302,12 @@ ApiResponse ApiRoutes::route(const ApiRequest& request, const Target& target_in)
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   }
+  if (options_.events && seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" &&
+      (seg.size() == 3 ? seg[2] == "events" : seg.size() == 5 && seg[2] == "namespaces" && seg[4] == "events")) {
+    if (!get) return error_response(method_not_allowed(method));
+    if (seg.size() == 5) target.namespace_ = seg[3];
+    return list_events(request, target);
+  }
   if (auto doc = document(seg))
     return get ? render(request, 200, *doc) : error_response(method_not_allowed(method));
   // /api/v1/pods: across namespaces.

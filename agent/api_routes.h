@@ -20,6 +20,7 @@
 namespace podagent::agent {
 
 class BodyStream;  // agent/body_stream.h
+class PodEvents;   // agent/pod_events.h
 class PodExec;     // agent/api_pod_exec.h
 
 // One HTTP request as the routes see it: the transport (unix socket, TCP,
@@ -96,6 +97,9 @@ struct ApiOptions {
   // Runs the commands of POST .../pods/{name}/exec (agent/api_pod_exec.h);
   // null: exec answers 503 (no runtime backend).
   std::shared_ptr<PodExec> exec;
+  // The pods' events, for GET /api/v1/events and .../namespaces/{ns}/events
+  // (agent/api_events.cc). Not owned; null: both list nothing.
+  const PodEvents* events = nullptr;
 };
 
 // The query string, decoded ('+' and %XX). A repeated key keeps its first
@@ -145,6 +149,9 @@ class ApiRoutes {
   // GET, PUT and PATCH of .../pods/{name}/ephemeralcontainers
   // (api_pod_ephemeral.cc).
   ApiResponse ephemeral_containers(const ApiRequest& request, const Target& target);
+  // GET /api/v1/events and /api/v1/namespaces/{ns}/events, with
+  // fieldSelector (api_events.cc).
+  ApiResponse list_events(const ApiRequest& request, const Target& target);
   ApiResponse health(std::string_view check);
   ApiResponse render(const ApiRequest& request, int status, const model::Node& node) const;
   model::WallTime now() const;

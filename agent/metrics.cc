@@ -313,9 +313,9 @@ AgentMetrics::AgentMetrics(Registry& r)
       api_requests(r.counter(kApiRequestsMetric,
                              "API requests answered, by status code and method.",
                              {"code", "method"})),
-      probe_results(r.counter(kProbeResultsMetric, "Probe results, by probe type and result.",
-                              {"type", "result"})),
-      probe_duration(r.histogram(kProbeDurationMetric, "Seconds taken by one probe, by type.",
-                                 {"type"}, kLatencyBuckets)) {}
+      probe_results(r.counter(kProbeResultsMetric, "Probe attempts, by probe type and result.",
+                              {"probe_type", "result"})),
+      probe_duration(r.histogram(kProbeDurationMetric, "Seconds taken by one probe attempt, by probe type.",
+                                 {"probe_type"}, kLatencyBuckets)) {}
 
 }  // namespace podagent::agent

@@ -44,8 +44,12 @@ namespace podagent::agent {
 //                                            currently in error
 //   podagent_manifest_errors_total           counter: manifest read/decode errors
 //   podagent_api_requests_total{code,method} counter: API requests answered
-//   podagent_probe_results_total{type,result} counter: probe outcomes
-//   podagent_probe_duration_seconds{type}    histogram, kLatencyBuckets: one probe
+//   prober_probe_total{probe_type,result}     counter: probe attempts, by type
+//                                            (readiness, liveness, startup) and
+//                                            result (successful, failed): the
+//                                            kubelet's name and labels
+//   prober_probe_duration_seconds{probe_type} histogram, kLatencyBuckets: one
+//                                            probe attempt
 
 inline constexpr std::string_view kPodsMetric = "podagent_pods";
 inline constexpr std::string_view kContainerRestartsMetric = "podagent_container_restarts_total";
@@ -54,8 +58,8 @@ inline constexpr std::string_view kPodSyncDurationMetric = "podagent_pod_sync_du
 inline constexpr std::string_view kManifestErrorsMetric = "podagent_manifest_errors";
 inline constexpr std::string_view kManifestErrorsTotalMetric = "podagent_manifest_errors_total";
 inline constexpr std::string_view kApiRequestsMetric = "podagent_api_requests_total";
-inline constexpr std::string_view kProbeResultsMetric = "podagent_probe_results_total";
-inline constexpr std::string_view kProbeDurationMetric = "podagent_probe_duration_seconds";
+inline constexpr std::string_view kProbeResultsMetric = "prober_probe_total";
+inline constexpr std::string_view kProbeDurationMetric = "prober_probe_duration_seconds";
 
 // Upper bounds in seconds, 5 ms to 60 s; +Inf is always implied.
 inline const std::vector<double> kLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -232,8 +236,8 @@ struct AgentMetrics {
   Histogram& pod_sync_duration;
   Counter& manifest_errors_total;
   CounterFamily& api_requests;      // {code, method}
-  CounterFamily& probe_results;     // {type, result}
-  HistogramFamily& probe_duration;  // {type}
+  CounterFamily& probe_results;     // {probe_type, result}
+  HistogramFamily& probe_duration;  // {probe_type}
 };
 
 }  // namespace podagent::agent

@@ -1,11 +1,15 @@
 // podagent describe pod NAME [-n NS]: one pod in detail, as kubectl describe
 // shows it (see agent/pod_printer.h).
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
 #include "agent/cli/client_common.h"
 #include "agent/cli/commands.h"
+#include "agent/pod_events.h"
 #include "agent/pod_printer.h"
 
 namespace podagent::cli {
@@ -14,8 +18,23 @@ namespace {
 constexpr std::string_view kUsage =
     "Usage: podagent describe pod NAME [-n NS]\n\n"
     "Shows one pod: its node, status, IP, conditions, and each container's image,\n"
-    "state, last state, readiness and restart count.\n\n"
+    "state, last state, readiness and restart count, its probes and lifecycle hooks,\n"
+    "and its events.\n\n"
     "  -n, --namespace NS     the namespace (default \"default\")\n";
+
+// '=' and ',' stay as they are (the selector's own syntax); what a name or
+// UID cannot hold anyway is escaped.
+std::string percent_encode_query(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) ||
+        std::string_view("-._~=,").find(static_cast<char>(c)) != std::string_view::npos)
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -42,7 +61,25 @@ int describe_command(std::span<char* const> args) {
                  pods ? "the agent did not answer with one pod" : pods.error().to_string().c_str());
     return kExitFailure;
   }
-  std::fputs(agent::describe_pod(pods->front(), std::chrono::system_clock::now()).c_str(), stdout);
+  const model::Pod& pod = pods->front();
+  const auto now = std::chrono::system_clock::now();
+  std::string text = agent::describe_pod(pod, now) + agent::describe_probes(pod);
+  // As kubectl: the events of this pod (this UID), asked by field selector.
+  const std::string selector = "involvedObject.name=" + pod.metadata.name +
+                               ",involvedObject.namespace=" + pod.metadata.namespace_ +
+                               ",involvedObject.uid=" + pod.metadata.uid;
+  auto events = call(
+      *client, agent::client_request("GET", "/api/v1/namespaces/" + ns + "/events?fieldSelector=" +
+                                                percent_encode_query(selector)));
+  if (!events) return kExitFailure;
+  if (events->status != 200) return report_api_error(*events);
+  auto list = agent::decode_event_list(events->body);
+  if (!list) {
+    std::fprintf(stderr, "podagent: reading the events: %s\n", list.error().to_string().c_str());
+    return kExitFailure;
+  }
+  text += agent::describe_events(*list, now);
+  std::fputs(text.c_str(), stdout);
   return kExitOk;
 }
 
