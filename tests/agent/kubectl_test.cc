@@ -23,6 +23,7 @@
 #include "agent/api_routes.h"
 #include "agent/auth.h"
 #include "agent/http_server.h"
+#include "agent/pod_events.h"
 #include "runtime/container_log.h"
 #include "tests/agent/io_thread.h"
 
@@ -198,9 +199,21 @@ class KubectlTest : public ::testing::Test {
   KubectlTest()
       : sink_(io_, store_),
         logs_dir_(make_temp_dir()),
+        events_(events_options()),
         routes_(store_, sink_, persistence_,
-                ApiOptions{.node_name = "node-a", .pod_logs_dir = logs_dir_}),
+                ApiOptions{.node_name = "node-a", .pod_logs_dir = logs_dir_, .events = &events_}),
         dir_(make_temp_dir()) {}
+
+  PodEvents::Options events_options() {
+    PodEvents::Options o;
+    o.lookup = [this](const base::PodUid& uid) -> std::optional<PodRef> {
+      PodPtr pod = store_.get(uid);
+      if (!pod) return std::nullopt;
+      return PodRef{pod->metadata.namespace_, pod->metadata.name, pod->metadata.uid};
+    };
+    o.wall_now = [] { return std::chrono::system_clock::now(); };
+    return o;
+  }
 
   static fs::path make_temp_dir() {
     std::string tmpl = (fs::temp_directory_path() / "podagent-kubectl-XXXXXX").string();
@@ -301,6 +314,7 @@ class KubectlTest : public ::testing::Test {
   RecordingSink sink_;
   MemoryPodPersistence persistence_;
   fs::path logs_dir_;  // the API's podLogsDir, where the tests write CRI logs
+  PodEvents events_;
   ApiRoutes routes_;
   std::unique_ptr<HttpServer> server_;
   fs::path dir_;
@@ -377,6 +391,27 @@ TEST_F(KubectlTest, DescribePod) {
   EXPECT_TRUE(matches(o.out, R"(\n  hello:\n)")) << o.out;
   EXPECT_TRUE(matches(o.out, R"(\n +Image: +busybox:1\.36\n)")) << o.out;
   EXPECT_TRUE(matches(o.out, R"(\n +State: +Running\n)")) << o.out;
+  EXPECT_TRUE(matches(o.out, R"(\nEvents: +<none>)")) << o.out;
+}
+
+// kubectl describe asks for the pod's events by field selector and prints
+// them, a repeat once with its count.
+TEST_F(KubectlTest, DescribePodShowsItsEvents) {
+  create_hello();
+  const std::string uid = stored("hello").metadata.uid;
+  io_thread_.run([&] {
+    events_.record(base::PodUid(uid), "Normal", "Started", "spec.containers{hello}",
+                   "Started container hello");
+    for (int i = 0; i < 3; ++i)
+      events_.record(base::PodUid(uid), "Warning", "Unhealthy", "spec.containers{hello}",
+                     "Readiness probe failed: HTTP probe failed with statuscode: 503");
+  });
+  const Output o = kubectl({"describe", "pod", "hello"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_TRUE(matches(o.out, R"(\nEvents:\n +Type +Reason +Age +From +Message\n)")) << o.out;
+  EXPECT_TRUE(matches(o.out, R"(\n +Normal +Started +\S+ +podagent +Started container hello\n)")) << o.out;
+  EXPECT_TRUE(matches(o.out, R"(\n +Warning +Unhealthy +\S+ \(x3 over \S+\) +podagent +Readiness probe failed: HTTP probe failed with statuscode: 503\n)"))
+      << o.out;
 }
 
 TEST_F(KubectlTest, ReplaceChangesTheSpec) {
