@@ -87,6 +87,12 @@ OciTestDir::OciTestDir() {
 }
 
 OciTestDir::~OciTestDir() {
+  // What a failed test left running: runc kills and deletes each object
+  // (its conmon then exits), so that no container outlives the test.
+  const std::string runc = "runc --root '" + (state_dir() / "oci/run/runc/runtime").string() + "'";
+  const std::string delete_all = runc + " list -q 2>/dev/null | while read -r id; do " + runc +
+                                 " delete --force \"$id\" >/dev/null 2>&1; done";
+  (void)std::system(delete_all.c_str());
   (void)unmount_all_under(root_);
   std::error_code ec;
   if (mounts_under(root_).empty()) fs::remove_all(root_, ec);

@@ -39,8 +39,9 @@ std::string read_file(const std::filesystem::path& p);
 bool can_run_containers(std::string* why);
 
 // A fresh directory tree for one test: <root>/state (stateDir, with the
-// busybox image imported), <root>/logs (pod log dirs). Removed (with
-// anything left mounted under it unmounted first) at destruction.
+// busybox image imported), <root>/logs (pod log dirs). Removed at
+// destruction, after every runtime object left in it is deleted and
+// anything mounted under it unmounted.
 class OciTestDir {
  public:
   OciTestDir();
