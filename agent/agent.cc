@@ -114,15 +114,11 @@ struct Agent::Parts {
         events(events_options()) {
   }
 
-  // The pods' events, kept while the store holds the pod (event_deletions
+  // The pods' events, kept while the store holds the pod (`deletions`
   // forgets a removed one).
   PodEvents::Options events_options() {
     PodEvents::Options o;
-    o.lookup = [this](const base::PodUid& uid) -> std::optional<PodRef> {
-      PodPtr pod = store.get(uid);
-      if (!pod) return std::nullopt;
-      return PodRef{pod->metadata.namespace_, pod->metadata.name, pod->metadata.uid};
-    };
+    o.lookup = lookup_in(store);
     o.wall_now = [this] { return clock.wall_now(); };
     return o;
   }
@@ -161,7 +157,6 @@ struct Agent::Parts {
   ApiPodPersistence persistence;
   SystemdNotifier notifier;
   PodEvents events;
-  PodStore::Subscription event_deletions;  // drops a removed pod's events
 
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<probes::Prober> prober;  // httpGet hooks (and probes)
@@ -172,7 +167,7 @@ struct Agent::Parts {
   std::unique_ptr<probes::ProbeManager> probe_manager;
   std::unique_ptr<PodConfig> pod_config;
   std::unique_ptr<PodLogRetention> log_retention;
-  PodStore::Subscription deletions;  // feeds log_retention
+  PodStore::Subscription deletions;  // feeds log_retention and drops events
   std::unique_ptr<ApiRoutes> routes;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<static_pods::DirWatcher> source;
@@ -259,7 +254,6 @@ void Agent::Parts::build_probes(podworker::PodWorkers::Options& wo) {
     metrics.probe_results.with({name, result == probes::ProbeResult::Success ? "successful" : "failed"}).inc();
     metrics.probe_duration.with({name}).observe(std::chrono::duration<double>(took).count());
   };
-  if (!prober) prober = probes::make_prober(*runtime, io.get_executor());
   probe_manager = std::make_unique<probes::ProbeManager>(*prober, clock, io.get_executor(), std::move(po));
   wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed) {
     probe_manager->update(pod, observed);
@@ -293,12 +287,10 @@ void Agent::Parts::retain_logs() {
   log_retention = std::make_unique<PodLogRetention>(clock, io.get_executor(), std::move(o));
   // PodConfig removes a pod from the store once its worker has finished
   // (or when a pod replaces it under its name): its events go with it.
-  event_deletions = store.subscribe([this](const WatchEvent& e) {
-    if (e.type == WatchEventType::Deleted) events.forget(base::PodUid(e.object->metadata.uid));
-  });
   deletions = store.subscribe([this](const WatchEvent& e) {
     if (e.type != WatchEventType::Deleted) return;
     const model::ObjectMeta& m = e.object->metadata;
+    events.forget(base::PodUid(m.uid));
     log_retention->pod_removed(m.namespace_, m.name, m.uid);
   });
 }

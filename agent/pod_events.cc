@@ -1,5 +1,7 @@
 #include "agent/pod_events.h"
 
+#include "agent/pod_store.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +13,14 @@
 #include "model/document.h"
 
 namespace podagent::agent {
+
+std::function<std::optional<PodRef>(const base::PodUid&)> lookup_in(const PodStore& store) {
+  return [&store](const base::PodUid& uid) -> std::optional<PodRef> {
+    PodPtr pod = store.get(uid);
+    if (!pod) return std::nullopt;
+    return PodRef{pod->metadata.namespace_, pod->metadata.name, pod->metadata.uid};
+  };
+}
 namespace {
 
 using model::Node;

@@ -17,6 +17,10 @@
 #include "model/pod.h"
 
 namespace podagent::agent {
+class PodStore;
+}
+
+namespace podagent::agent {
 
 // The pod an event is about, as the API names it.
 struct PodRef {
@@ -24,6 +28,10 @@ struct PodRef {
   std::string name;
   std::string uid;
 };
+
+// PodEvents::Options::lookup over `store` (which must outlive it): the
+// pods the store holds.
+std::function<std::optional<PodRef>(const base::PodUid&)> lookup_in(const PodStore& store);
 
 // One stored event with what the API shows of it.
 struct StoredEvent {

@@ -206,11 +206,7 @@ class KubectlTest : public ::testing::Test {
 
   PodEvents::Options events_options() {
     PodEvents::Options o;
-    o.lookup = [this](const base::PodUid& uid) -> std::optional<PodRef> {
-      PodPtr pod = store_.get(uid);
-      if (!pod) return std::nullopt;
-      return PodRef{pod->metadata.namespace_, pod->metadata.name, pod->metadata.uid};
-    };
+    o.lookup = lookup_in(store_);
     o.wall_now = [] { return std::chrono::system_clock::now(); };
     return o;
   }
