@@ -343,7 +343,7 @@ TEST_F(ProbeManagerTest, TheDefaultJitterSpreadsFirstRunsOverThePeriod) {
     running(c.name, "id" + std::to_string(i));
   }
   update();
-  at(9999ms);
+  at(10s - 1ns);  // the last instant of the first period: a first delay is in [0, 10 s)
   EXPECT_EQ(prober_.count("ready"), 200u);  // each once within the first period
   std::set<int64_t> seconds;
   for (auto t : call_times("ready")) seconds.insert(std::chrono::duration_cast<std::chrono::seconds>(t).count());
