@@ -211,7 +211,7 @@ void Agent::Parts::build_workers() {
   wo.node_name = config.node_name;
   wo.pod_logs_dir = config.pod_logs_dir;
   wo.admitter = admitter.get();
-  prober = probes::make_prober(*runtime, io.get_executor());
+  prober = probes::make_prober(*runtime);
   wo.hook_prober = prober.get();
   wo.events = &events;
   wo.on_sync_duration = [this](base::Duration d) {

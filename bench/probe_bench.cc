@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   net::io_context io;
   podagent::base::RealClock clock;
   podagent::runtime::FakeRuntime runtime(clock, io.get_executor());
-  auto prober = podagent::probes::make_prober(runtime, io.get_executor());
+  auto prober = podagent::probes::make_prober(runtime);
   podagent::probes::ProbeTarget target;
   target.pod_ip = "127.0.0.1";
   podagent::model::Handler http;

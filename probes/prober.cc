@@ -38,10 +38,7 @@ class RealProber final : public Prober {
 
 }  // namespace
 
-std::unique_ptr<Prober> make_prober(runtime::Runtime& runtime, boost::asio::any_io_executor executor) {
-  // Every attempt runs on the executor its caller awaits it from, which is
-  // `executor` (the agent's io_context).
-  (void)executor;
+std::unique_ptr<Prober> make_prober(runtime::Runtime& runtime) {
   return std::make_unique<RealProber>(runtime);
 }
 

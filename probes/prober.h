@@ -1,7 +1,5 @@
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
@@ -43,7 +41,7 @@ struct ProbeTarget {
 };
 
 // Runs one attempt of a probe or hook handler. Each call is independent;
-// calls may overlap (one per probe loop). Runs on the executor's thread
+// calls may overlap (one per probe loop). Runs on the thread of the caller
 // (the agent's io_context): every wait is asynchronous, no thread per probe.
 class Prober {
  public:
@@ -60,6 +58,6 @@ class Prober {
 // headers, 10 KiB body cap, redirects as the kubelet follows them, 200-399
 // succeeds), tcpSocket, exec (through runtime.exec) and grpc
 // (grpc.health.v1.Health/Check, SERVING succeeds). `runtime` must outlive it.
-std::unique_ptr<Prober> make_prober(runtime::Runtime& runtime, boost::asio::any_io_executor executor);
+std::unique_ptr<Prober> make_prober(runtime::Runtime& runtime);
 
 }  // namespace podagent::probes

@@ -104,7 +104,7 @@ class ProberTest : public ::testing::Test {
   base::FakeClock clock_{io_};
   runtime::FakeRuntime fake_{clock_, io_.get_executor()};
   SandboxSocketRuntime runtime_{fake_};
-  std::unique_ptr<Prober> prober_ = make_prober(runtime_, io_.get_executor());
+  std::unique_ptr<Prober> prober_ = make_prober(runtime_);
   ProbeTarget target_;
 };
 
