@@ -35,12 +35,21 @@ std::string errno_text(const std::string& what, int err) {
   return what + ": " + std::strerror(err);
 }
 
-// The agent's environment with `extra` laid over it.
+// What systemd hands the agent's own process: a child must not act on it
+// (runc, given NOTIFY_SOCKET, makes `runc start` wait for the container to
+// send READY=1) nor feed the agent's watchdog.
+bool belongs_to_the_agent(std::string_view name) {
+  return name == "NOTIFY_SOCKET" || name.starts_with("WATCHDOG_") || name.starts_with("LISTEN_");
+}
+
+// The agent's environment, without what systemd meant for the agent alone,
+// with `extra` laid over it.
 std::vector<std::string> environment(const std::vector<std::string>& extra) {
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
     std::string_view name = entry.substr(0, entry.find('='));
+    if (belongs_to_the_agent(name)) continue;
     bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {
       return x.size() > name.size() && x.compare(0, name.size(), name) == 0 &&
              x[name.size()] == '=';

@@ -19,7 +19,8 @@ struct ProcessSpec {
   // argv[0] is a path, or a name looked up in PATH. REQUIRES: not empty.
   std::vector<std::string> argv;
   // "NAME=value" entries added to the agent's environment (replacing a
-  // variable of the same name).
+  // variable of the same name). The child never gets NOTIFY_SOCKET,
+  // WATCHDOG_* or LISTEN_*: systemd meant those for the agent alone.
   std::vector<std::string> env;
   // Inherited by the child as descriptors 3, 4, ... in this order; every
   // other descriptor but stdin (/dev/null), stdout and stderr (pipes read by

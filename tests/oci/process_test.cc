@@ -42,6 +42,27 @@ TEST(Process, CapturesStdoutStderrAndTheExitStatus) {
   EXPECT_EQ(process_error({"sh", "-c", "x"}, *r).message, "sh -c x: exit status 5: err");
 }
 
+TEST(Process, ChildrenDoNotSeeWhatSystemdGaveTheAgent) {
+  ::setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+  ::setenv("WATCHDOG_USEC", "30000000", 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  ::setenv("PODAGENT_PROCESS_TEST", "kept", 1);
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "env | sort"};
+  spec.env = {"EXTRA=1"};
+  auto r = run(std::move(spec));
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("PODAGENT_PROCESS_TEST");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->stdout_text.find("NOTIFY_SOCKET="), std::string::npos);
+  EXPECT_EQ(r->stdout_text.find("WATCHDOG_USEC="), std::string::npos);
+  EXPECT_EQ(r->stdout_text.find("LISTEN_FDS="), std::string::npos);
+  EXPECT_NE(r->stdout_text.find("PODAGENT_PROCESS_TEST=kept\n"), std::string::npos);
+  EXPECT_NE(r->stdout_text.find("EXTRA=1\n"), std::string::npos);
+}
+
 TEST(Process, ReportsTheSignalThatKilledIt) {
   ProcessSpec spec;
   spec.argv = {"sh", "-c", "kill -TERM $$"};
