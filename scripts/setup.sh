@@ -21,7 +21,8 @@ packages=(
 runtime_packages=(
   runc crun conmon                  # the oci backend
   busybox-static                    # the busybox image scripts/build-busybox-image.sh makes
-  # containernetworking-plugins containerd systemd-container debootstrap
+  debootstrap systemd-container     # tests/systemd/: the package booted under systemd-nspawn
+  # containernetworking-plugins
 )
 
 wanted=("${packages[@]}" "${runtime_packages[@]}")
