@@ -255,8 +255,8 @@ void Agent::Parts::build_probes(podworker::PodWorkers::Options& wo) {
     metrics.probe_duration.with({name}).observe(std::chrono::duration<double>(took).count());
   };
   probe_manager = std::make_unique<probes::ProbeManager>(*prober, clock, io.get_executor(), std::move(po));
-  wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed) {
-    probe_manager->update(pod, observed);
+  wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed, bool terminating) {
+    probe_manager->update(pod, observed, terminating);
   };
   wo.on_pod_finished = [this](const base::PodUid& uid) { probe_manager->remove(uid); };
 }

@@ -389,7 +389,7 @@ bool PodWorkers::check_settled(Worker& w, const base::Status& listed, const Obse
     return false;
   }
   ++syncs_;
-  if (options_.on_pod_listed) options_.on_pod_listed(w.desired->pod, observed);
+  if (options_.on_pod_listed) options_.on_pod_listed(w.desired->pod, observed, false);
   record_failures(w, observed);
   PodActions plan = plan_live(w, observed);
   if (plan.outcome != PodOutcome::Progressing || !nothing_to_do(plan) || plan.next_wakeup != w.wakeup) {
@@ -423,7 +423,8 @@ runtime::Task<void> PodWorkers::sync(Worker& w, const std::shared_ptr<bool>& ali
     co_return;
   }
   const ObservedPod& observed = *listed;
-  if (options_.on_pod_listed) options_.on_pod_listed(w.desired->pod, observed);
+  if (options_.on_pod_listed)
+    options_.on_pod_listed(w.desired->pod, observed, std::holds_alternative<lifecycle::Terminating>(w.state));
   if (std::holds_alternative<lifecycle::Pending>(w.state)) admit(w);
   if (std::holds_alternative<lifecycle::Running>(w.state)) {
     record_failures(w, observed);

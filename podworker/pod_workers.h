@@ -83,8 +83,9 @@ class PodWorkers {
     // Called with the desired pod and what the runtime holds of it after
     // each listing of a pod by its sync or the resync pass, before planning
     // (so that probe results it reports through set_probe_state count in
-    // that plan and status), for the probe manager. May be null.
-    std::function<void(const model::Pod&, const ObservedPod&)> on_pod_listed;
+    // that plan and status), for the probe manager; `terminating` once the
+    // pod is being stopped. May be null.
+    std::function<void(const model::Pod&, const ObservedPod&, bool terminating)> on_pod_listed;
     // Called when a pod's worker finishes (its objects removed). May be null.
     std::function<void(const base::PodUid&)> on_pod_finished;
     // Receives the pods' events (see SyncTarget::events). Not owned; may be

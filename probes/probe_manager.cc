@@ -103,6 +103,7 @@ struct ProbeManager::ContainerProbes {
 
 struct ProbeManager::PodProbes {
   std::map<std::string, ContainerProbes, std::less<>> containers;
+  bool terminating = false;  // liveness and startup probing stopped for good
 };
 
 ProbeManager::ProbeManager(Prober& prober, base::Clock& clock, boost::asio::any_io_executor executor, Options options)
@@ -114,7 +115,7 @@ ProbeManager::ProbeManager(Prober& prober, base::Clock& clock, boost::asio::any_
 
 ProbeManager::~ProbeManager() { stop(); }
 
-void ProbeManager::update(const model::Pod& pod, const runtime::PodRuntimeState& observed) {
+void ProbeManager::update(const model::Pod& pod, const runtime::PodRuntimeState& observed, bool terminating) {
   if (stopped_) return;
   base::PodUid uid(pod.metadata.uid);
   auto it = pods_.find(uid);
@@ -123,6 +124,15 @@ void ProbeManager::update(const model::Pod& pod, const runtime::PodRuntimeState&
     it = pods_.emplace(uid, std::make_unique<PodProbes>()).first;
   }
   PodProbes& pp = *it->second;
+  if (terminating && !pp.terminating) {
+    // As the kubelet: a terminating pod's containers are no longer killed
+    // for failing liveness or startup probes; readiness goes on.
+    pp.terminating = true;
+    for (auto& [name, cp] : pp.containers) {
+      cp.workers[index_of(ProbeType::Liveness)].reset();
+      cp.workers[index_of(ProbeType::Startup)].reset();
+    }
+  }
   size_t wanted = 0;
   for_each_probed(pod, [&](const model::Container& spec, bool sidecar) {
     ++wanted;
@@ -141,7 +151,7 @@ void ProbeManager::update(const model::Pod& pod, const runtime::PodRuntimeState&
       cp.reported = true;
       options_.on_state(uid, spec.name, cp.state);
     }
-    if (running) start_instance(uid, cp, *running, observed);
+    if (running) start_instance(uid, cp, *running, observed, pp.terminating);
   });
   if (pp.containers.size() != wanted) {  // some left the spec
     std::erase_if(pp.containers, [&](const auto& entry) {
@@ -155,7 +165,7 @@ void ProbeManager::update(const model::Pod& pod, const runtime::PodRuntimeState&
 
 void ProbeManager::start_instance(const base::PodUid& uid, ContainerProbes& cp,
                                   const runtime::ContainerStatus& instance,
-                                  const runtime::PodRuntimeState& observed) {
+                                  const runtime::PodRuntimeState& observed, bool readiness_only) {
   const model::Container& spec = cp.spec;
   cp.id = instance.id;
   // The instance's start, moved onto the monotonic clock: how long ago it
@@ -175,7 +185,7 @@ void ProbeManager::start_instance(const base::PodUid& uid, ContainerProbes& cp,
   const base::SteadyTime started = clock_.now() - age;
   for (ProbeType type : {ProbeType::Startup, ProbeType::Liveness, ProbeType::Readiness}) {
     const auto& probe = probe_of(spec, type);
-    if (!probe) continue;
+    if (!probe || (readiness_only && type != ProbeType::Readiness)) continue;
     ProbeWorkerSpec one = ws;
     one.probe_from = started + std::chrono::seconds(std::max<int64_t>(0, probe->initial_delay_seconds));
     cp.workers[index_of(type)] = make_worker(uid, type, *probe, std::move(one));

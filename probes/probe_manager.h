@@ -70,8 +70,9 @@ class ProbeManager {
   // container of `pod` (defaulted, with metadata.uid), loops for its newest
   // running instance, none when it has none. Cheap for a pod without
   // probes and for one whose instances did not change. Ignored after
-  // stop().
-  void update(const model::Pod& pod, const runtime::PodRuntimeState& observed);
+  // stop(). Once `terminating` (the pod is being stopped), its liveness and
+  // startup loops stop for good, as the kubelet's do; readiness goes on.
+  void update(const model::Pod& pod, const runtime::PodRuntimeState& observed, bool terminating = false);
   // Stops every loop of the pod and forgets it (its worker finished).
   void remove(const base::PodUid& uid);
   // Stops every loop; update() is ignored from then on.
@@ -88,7 +89,7 @@ class ProbeManager {
 
  private:
   void start_instance(const base::PodUid& uid, ContainerProbes& cp, const runtime::ContainerStatus& instance,
-                      const runtime::PodRuntimeState& observed);
+                      const runtime::PodRuntimeState& observed, bool readiness_only);
   std::unique_ptr<ProbeWorker> make_worker(const base::PodUid& uid, ProbeType type, const model::Probe& probe,
                                            ProbeWorkerSpec base);
   void on_attempt(const base::PodUid& uid, const std::string& container, ProbeType type,

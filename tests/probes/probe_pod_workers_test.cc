@@ -63,8 +63,8 @@ class ProbePodWorkersTest : public ::testing::Test {
 
     podworker::PodWorkers::Options wo;
     wo.events = &events_;
-    wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed) {
-      manager_->update(pod, observed);
+    wo.on_pod_listed = [this](const model::Pod& pod, const podworker::ObservedPod& observed, bool terminating) {
+      manager_->update(pod, observed, terminating);
     };
     wo.on_pod_finished = [this](const base::PodUid& uid) { manager_->remove(uid); };
     workers_ = std::make_unique<podworker::PodWorkers>(rt_, clock_, io_.get_executor(), wo);
@@ -230,6 +230,33 @@ TEST_F(ProbePodWorkersTest, ProbingEndsWithThePod) {
   const size_t calls = prober_.calls().size();
   at(100s);
   EXPECT_EQ(prober_.calls().size(), calls);
+}
+
+TEST_F(ProbePodWorkersTest, ATerminatingPodKeepsOnlyItsReadinessProbe) {
+  auto web = container("web");
+  web.liveness_probe = exec_probe("live", 1, 1, 1);
+  web.startup_probe = exec_probe("start", 1, 1, 1);
+  web.readiness_probe = exec_probe("ready", 1);
+  pod_.spec.containers = {web};
+  rt_.script("web").ignore_sigterm();  // so that its termination lasts the grace period
+  run();
+  at(2s);
+  ASSERT_EQ(manager_->worker_count(), 3u);
+  prober_.set("live", F, "it would kill the container");
+  workers_->remove(base::PodUid("u1"), 20s);
+  clock_.settle();
+  const base::PodUid uid("u1");
+  EXPECT_EQ(manager_->worker(uid, "web", ProbeType::Liveness), nullptr);
+  EXPECT_EQ(manager_->worker(uid, "web", ProbeType::Startup), nullptr);
+  EXPECT_NE(manager_->worker(uid, "web", ProbeType::Readiness), nullptr);
+  const size_t live = prober_.count("live"), ready = prober_.count("ready");
+  at(12s);
+  EXPECT_EQ(prober_.count("live"), live);  // no liveness attempt while it terminates
+  EXPECT_GT(prober_.count("ready"), ready);
+  EXPECT_FALSE(events_.has("Normal Killing: Container web failed liveness probe, will be restarted"));
+  at(30s);  // SIGKILL at the end of the grace period; the pod is gone
+  EXPECT_TRUE(workers_->is_finished(uid));
+  EXPECT_EQ(manager_->worker_count(), 0u);
 }
 
 }  // namespace
