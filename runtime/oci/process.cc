@@ -95,8 +95,11 @@ base::Status make_pipe(base::UniqueFd& read_end, base::UniqueFd& write_end) {
   return {};
 }
 
-void set_up(SpawnAttrs& a, int out_w, int err_w, const std::vector<base::UniqueFd>& high) {
-  posix_spawn_file_actions_addopen(&a.actions, 0, "/dev/null", O_RDONLY, 0);
+void set_up(SpawnAttrs& a, int in, int out_w, int err_w, const std::vector<base::UniqueFd>& high) {
+  if (in >= 0)
+    posix_spawn_file_actions_adddup2(&a.actions, in, 0);
+  else
+    posix_spawn_file_actions_addopen(&a.actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&a.actions, out_w, 1);
   posix_spawn_file_actions_adddup2(&a.actions, err_w, 2);
   // `high` holds copies numbered above every target, so no dup2 here has
@@ -121,13 +124,19 @@ base::Result<Spawned> spawn(ProcessSpec& spec) {
   if (auto st = make_pipe(s.out, out_w); !st) return st.error();
   if (auto st = make_pipe(s.err, err_w); !st) return st.error();
   const int floor = static_cast<int>(3 + spec.pass_fds.size() + 64);
+  // Numbered above every target too, for the same reason as `high`.
+  base::UniqueFd in;
+  if (spec.stdin_fd.valid()) {
+    in.reset(::fcntl(spec.stdin_fd.get(), F_DUPFD_CLOEXEC, floor));
+    if (!in.valid()) return base::Error(errno_text("dup", errno));
+  }
   std::vector<base::UniqueFd> high;
   for (const base::UniqueFd& fd : spec.pass_fds) {
     high.emplace_back(::fcntl(fd.get(), F_DUPFD_CLOEXEC, floor));
     if (!high.back().valid()) return base::Error(errno_text("dup", errno));
   }
   SpawnAttrs attrs;
-  set_up(attrs, out_w.get(), err_w.get(), high);
+  set_up(attrs, in.valid() ? in.get() : -1, out_w.get(), err_w.get(), high);
   std::vector<std::string> args = spec.argv, env = environment(spec.env);
   std::vector<char*> c_args = c_strings(args), c_env = c_strings(env);
   pid_t pid = 0;
@@ -135,6 +144,7 @@ base::Result<Spawned> spawn(ProcessSpec& spec) {
                           c_env.data());
   if (rc != 0) return base::Error(errno_text("cannot run " + spec.argv[0], rc));
   spec.pass_fds.clear();
+  spec.stdin_fd = base::UniqueFd();
   // Nothing else in the agent reaps children by pid -1, so `pid` names this
   // child until it is reaped below.
   s.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

@@ -23,11 +23,14 @@ struct ProcessSpec {
   // WATCHDOG_* or LISTEN_*: systemd meant those for the agent alone.
   std::vector<std::string> env;
   // Inherited by the child as descriptors 3, 4, ... in this order; every
-  // other descriptor but stdin (/dev/null), stdout and stderr (pipes read by
-  // the caller) is closed in the child. The parent's copies are closed once
+  // other descriptor but stdin, stdout and stderr (pipes read by the
+  // caller) is closed in the child. The parent's copies are closed once
   // the child is spawned, so that a reader of a pipe's other end sees EOF
   // when the child's copies go.
   std::vector<base::UniqueFd> pass_fds;
+  // The child's stdin (e.g. a pipe's read end holding its input); invalid:
+  // /dev/null. Closed in the parent once the child is spawned.
+  base::UniqueFd stdin_fd;
   // Zero: none. When it expires, `on_timeout` runs (to kill what the child
   // started) and the child is killed with SIGKILL.
   std::chrono::milliseconds timeout{0};

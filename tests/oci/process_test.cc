@@ -63,6 +63,26 @@ TEST(Process, ChildrenDoNotSeeWhatSystemdGaveTheAgent) {
   EXPECT_NE(r->stdout_text.find("EXTRA=1\n"), std::string::npos);
 }
 
+TEST(Process, StdinIsTheGivenDescriptorOrDevNull) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::write(fds[1], "input\n", 6), 6);
+  ::close(fds[1]);
+  ProcessSpec spec;
+  spec.argv = {"cat"};
+  spec.stdin_fd = base::UniqueFd(fds[0]);
+  auto r = run(std::move(spec));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->stdout_text, "input\n");
+
+  ProcessSpec none;
+  none.argv = {"cat"};
+  auto empty = run(std::move(none));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->stdout_text, "");
+  EXPECT_EQ(empty->exit_code, 0);
+}
+
 TEST(Process, ReportsTheSignalThatKilledIt) {
   ProcessSpec spec;
   spec.argv = {"sh", "-c", "kill -TERM $$"};
