@@ -3,10 +3,11 @@
 # (optimised, in build/, kept between runs), imports a busybox image (made
 # from the busybox-static package, no network) into the agent's image store,
 # and runs `podagent run` in the foreground with the embedded defaults: the
-# oci backend, runc and conmon. Arguments are passed to `podagent run` and
-# `podagent image import` (configuration flags such as --config FILE,
-# --state-dir DIR, --log-level debug). Stop it with Ctrl-C: pods keep running
-# and the next start adopts them.
+# oci backend, runc and conmon, and the default CNI bridge network
+# (installed into /etc/podagent/cni/ when that holds no network). Arguments
+# are passed to `podagent run` and `podagent image import` (configuration
+# flags such as --config FILE, --state-dir DIR, --log-level debug). Stop it
+# with Ctrl-C: pods keep running and the next start adopts them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,19 @@ fi
 if [[ ! -d /etc/podagent/manifests ]]; then
   if ! mkdir -p /etc/podagent/manifests 2>/dev/null; then
     echo "run.sh: cannot create /etc/podagent/manifests (not root?)" >&2
+  fi
+fi
+
+# The default pod network (config/cni/: bridge podagent0 holding 10.85.0.1,
+# so that the node reaches its pods and their host ports; host-local
+# addresses on 10.85.0.0/16; no default route in the pods, no masquerade)
+# when the CNI directory of the defaults holds no network yet; one already
+# there is left as it is.
+cni_dir=/etc/podagent/cni
+if ! compgen -G "$cni_dir/*.conflist" >/dev/null && ! compgen -G "$cni_dir/*.conf" >/dev/null &&
+  ! compgen -G "$cni_dir/*.json" >/dev/null; then
+  if ! { mkdir -p "$cni_dir" && install -m 0644 config/cni/10-podagent-bridge.conflist "$cni_dir/"; } 2>/dev/null; then
+    echo "run.sh: cannot install the default network into $cni_dir (not root?): pods get loopback only" >&2
   fi
 fi
 

@@ -22,7 +22,7 @@ runtime_packages=(
   runc crun conmon                  # the oci backend
   busybox-static                    # the busybox image scripts/build-busybox-image.sh makes
   debootstrap systemd-container     # tests/systemd/: the package booted under systemd-nspawn
-  # containernetworking-plugins
+  containernetworking-plugins       # pod networking: bridge, host-local, loopback, portmap
 )
 
 wanted=("${packages[@]}" "${runtime_packages[@]}")

@@ -100,7 +100,9 @@ Task<void> OciRuntime::adopt_sandboxes(const LoadedState& loaded, Found& found) 
     found.adopted.insert(r.id);
     Sandbox s;
     s.record = r;
-    if (obj->second.status == "running" && obj->second.pid > 0) {
+    s.ips = recorded_ips(r.id);
+    const bool running = obj->second.status == "running" && obj->second.pid > 0;
+    if (running) {
       s.state = SandboxState::Ready;
       s.pause_pid = obj->second.pid;
     } else {
@@ -108,6 +110,13 @@ Task<void> OciRuntime::adopt_sandboxes(const LoadedState& loaded, Found& found) 
       if (!s.record.finished_at) s.record.finished_at = clock_.wall_now();
     }
     index_sandbox(std::move(s));
+    // A dead sandbox's IP lease and veth go now, not when its pod gets to
+    // remove it (a failure is retried then).
+    if (!running) {
+      if (auto t = co_await teardown_network(r.id); !t)
+        base::log_warning("oci: recovery: sandbox {} of pod uid={}: {}", r.id, r.pod_uid,
+                          t.error().to_string());
+    }
   }
 }
 

@@ -88,6 +88,7 @@ SandboxStatus OciRuntime::status_of(const Sandbox& s) const {
   out.attempt = s.record.attempt;
   out.state = s.state;
   out.created_at = s.record.created_at;
+  out.ips = s.ips;
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "runtime/oci/cni.h"
 #include "runtime/oci/file_replace_watch.h"
 #include "runtime/oci/image_store.h"
 #include "runtime/oci/oci_driver.h"
@@ -40,6 +41,9 @@ struct OciRuntimeOptions {
   uint32_t log_max_files = 5;
   std::chrono::milliseconds log_check_period{10'000};
   NodeFacts node;
+  // Pod networking. An empty cni.conf_dir, or one holding no network list,
+  // gives pods loopback only.
+  CniOptions cni;
 };
 
 // The `oci` backend: each sandbox is a pause container and each container
@@ -54,9 +58,16 @@ struct OciRuntimeOptions {
 // (and runtime objects without a record, and directories left by a creation
 // cut short).
 //
-// Pod networking is not there yet: a pod's network namespace has loopback
-// only (runc brings `lo` up in a new network namespace) and no IP, so
-// SandboxStatus::ips is empty.
+// Pod networking through CNI (cni.h): once the pause process runs, its
+// network namespace is bind-mounted at <sandbox dir>/netns (so that it
+// outlives the pause for DEL) and the configured network list's ADD runs;
+// the pod's IPs become SandboxStatus::ips and the /etc/hosts entry of its
+// hostname. What DEL needs is stored as <sandbox dir>/network.json before
+// ADD runs. DEL runs when the sandbox is stopped or removed, and at
+// recovery for a sandbox found dead or without a runtime object, so no IP
+// lease or veth outlives its sandbox. hostNetwork pods, and every pod when
+// no network list is configured, get no CNI (loopback only: runc brings
+// `lo` up in a new network namespace).
 //
 // Every call runs on the executor's thread. Mounts and small file writes are
 // done inline there (each takes well under a millisecond); the OCI runtime
@@ -123,6 +134,7 @@ class OciRuntime final : public Runtime {
     SandboxState state = SandboxState::NotReady;
     int pause_pid = 0;
     bool exit_reported = false;
+    std::vector<std::string> ips;         // from the CNI result; empty without one
     std::vector<std::string> containers;  // ids, in creation order
     std::vector<std::weak_ptr<base::Timer>> exit_waiters;
   };
@@ -182,6 +194,15 @@ class OciRuntime final : public Runtime {
   Task<base::Status> stop_pause(const std::string& id);
   Task<base::Status> discard_sandbox(std::string id);
   Task<base::Status> delete_sandbox_objects(SandboxRecord record);
+  // CNI ADD for a sandbox whose pause runs (nothing for hostNetwork or
+  // without a network list); on failure, what was set up is torn down.
+  Task<base::Status> setup_network(std::string id, std::shared_ptr<const model::Pod> pod);
+  // CNI DEL with what network.json recorded, then the netns mount and the
+  // file go. Nothing to do (success) when the sandbox has no network.json.
+  // On failure both stay, for the next stop, removal or recovery to retry.
+  Task<base::Status> teardown_network(std::string id);
+  // The IPs recorded in the sandbox's network.json (recovery).
+  std::vector<std::string> recorded_ips(const std::string& id) const;
 
   // oci_containers.cc
   base::Result<std::vector<BindMount>> container_mounts(const Sandbox& sandbox,

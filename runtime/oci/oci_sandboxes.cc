@@ -1,9 +1,16 @@
 // OciRuntime: sandboxes (the pause container and the per-pod files).
 
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 
 #include "base/log.h"
 #include "runtime/oci/oci_runtime.h"
@@ -26,6 +33,50 @@ base::Status mkdir_mode(const fs::path& dir, mode_t mode) {
   if (ec) return base::Error("creating " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), mode);  // past the umask
   return base::Status::Ok();
+}
+
+// Beside the sandbox's record: what CNI DEL needs, and the pinned netns.
+constexpr const char* kNetworkFile = "network.json";
+constexpr const char* kNetnsFile = "netns";
+
+// The hostPorts of the pod's containers, as portmap takes them.
+std::vector<CniPortMapping> port_mappings(const model::Pod& pod) {
+  std::vector<CniPortMapping> out;
+  for (const auto& c : pod.spec.containers) {
+    for (const auto& p : c.ports) {
+      if (p.host_port <= 0) continue;
+      std::string protocol = p.protocol.empty() ? "TCP" : p.protocol;
+      for (char& ch : protocol)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out.push_back({static_cast<int32_t>(p.host_port), static_cast<int32_t>(p.container_port),
+                     std::move(protocol), p.host_ip});
+    }
+  }
+  return out;
+}
+
+bool is_netns_mount(const fs::path& path) {
+  struct statfs st {};
+  return ::statfs(path.c_str(), &st) == 0 &&
+         st.f_type == static_cast<decltype(st.f_type)>(NSFS_MAGIC);
+}
+
+// Pins the network namespace of `pid` at `target` with a bind mount, so
+// that it outlives the process (DEL must find the veth's end in it).
+base::Status bind_netns(int pid, const fs::path& target) {
+  base::UniqueFd fd(::open(target.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0444));
+  if (!fd.valid()) return base::Error("creating " + target.string() + ": " + std::strerror(errno));
+  const std::string source = "/proc/" + std::to_string(pid) + "/ns/net";
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    return base::Error("bind-mounting " + source + " at " + target.string() + ": " +
+                       std::strerror(errno));
+  return base::Status::Ok();
+}
+
+void unbind_netns(const fs::path& target) {
+  if (is_netns_mount(target)) ::umount2(target.c_str(), MNT_DETACH);
+  std::error_code ec;
+  fs::remove(target, ec);
 }
 
 std::string handler_of(const model::Pod& pod, const std::string& fallback) {
@@ -104,6 +155,8 @@ Task<base::Result<SandboxId>> OciRuntime::run_sandbox(const SandboxConfig& confi
   index_sandbox(std::move(sandbox));
   base::Status started = write_pod_files(r, pod);
   if (started) started = co_await start_pause(sandboxes_.at(r.id), pod, **d, *rootfs);
+  // A failed ADD is undone by discard_sandbox (delete_sandbox_objects).
+  if (started) started = co_await setup_network(r.id, config.pod);
   if (!started) {
     co_await discard_sandbox(r.id);
     co_return started.error();
@@ -175,6 +228,8 @@ Task<base::Status> OciRuntime::stop_sandbox(const SandboxId& id) {
     if (ci == containers_.end() || ci->second.state != ContainerState::Running) continue;
     if (auto s = co_await kill_and_wait(c, 0ms); !s) co_return s;
   }
+  // As containerd: the network goes before the pause (its netns is pinned).
+  if (auto s = co_await teardown_network(id.str()); !s) co_return s;
   co_return co_await stop_pause(id.str());
 }
 
@@ -196,6 +251,7 @@ Task<base::Status> OciRuntime::remove_sandbox(const SandboxId& id) {
 }
 
 Task<base::Status> OciRuntime::delete_sandbox_objects(SandboxRecord record) {
+  if (auto s = co_await teardown_network(record.id); !s) co_return s;
   if (auto d = driver(record.handler)) {
     base::Status removed = co_await (*d)->remove(record.id);
     if (!removed) co_return removed;
@@ -211,6 +267,81 @@ Task<base::Status> OciRuntime::discard_sandbox(std::string id) {
   if (auto s = co_await delete_sandbox_objects(it->second.record); !s) co_return s;
   unindex_sandbox(id);
   co_return base::Status::Ok();
+}
+
+Task<base::Status> OciRuntime::setup_network(std::string id,
+                                             std::shared_ptr<const model::Pod> pod) {
+  if (pod->spec.host_network || options_.cni.conf_dir.empty()) co_return base::Status::Ok();
+  auto network = load_cni_network(options_.cni.conf_dir);
+  if (!network) co_return network.error();
+  if (!*network) co_return base::Status::Ok();  // no network list: loopback only
+  auto it = sandboxes_.find(id);
+  if (it == sandboxes_.end() || it->second.state != SandboxState::Ready)
+    co_return base::Error("the pause process of sandbox " + id + " is not running");
+  const fs::path dir = state_.sandbox_dir(id);
+  CniState st;
+  st.network = std::move(**network);
+  st.attachment.container_id = id;
+  st.attachment.netns = (dir / kNetnsFile).string();
+  st.attachment.pod_namespace = it->second.record.pod_namespace;
+  st.attachment.pod_name = it->second.record.pod_name;
+  st.attachment.pod_uid = it->second.record.pod_uid;
+  st.attachment.port_mappings = port_mappings(*pod);
+  for (const auto& d : options_.cni.bin_dirs) st.bin_dirs.push_back(d.string());
+  // Recorded before ADD starts: a SIGKILL during ADD leaves what DEL needs.
+  if (auto s = write_file_atomic(dir / kNetworkFile, encode_cni_state(st), false); !s) co_return s;
+  if (auto s = bind_netns(it->second.pause_pid, dir / kNetnsFile); !s) co_return s;
+  base::Result<std::string> result =
+      co_await cni_add(executor_, options_.cni, st.network, st.attachment);
+  if (!result) co_return result.error();
+  auto ips = cni_result_ips(*result);
+  if (!ips)
+    co_return base::Error("CNI network " + st.network.name + ": " + ips.error().to_string());
+  st.result = std::move(*result);
+  if (auto s = write_file_atomic(dir / kNetworkFile, encode_cni_state(st), false); !s) co_return s;
+  if (auto s = write_file_atomic(dir / "hosts", hosts_file(*pod, *ips), false); !s) co_return s;
+  it = sandboxes_.find(id);
+  if (it == sandboxes_.end())
+    co_return base::Error("sandbox " + id + " was removed while starting");
+  it->second.ips = std::move(*ips);
+  co_return base::Status::Ok();
+}
+
+Task<base::Status> OciRuntime::teardown_network(std::string id) {
+  const fs::path dir = state_.sandbox_dir(id);
+  const fs::path file = dir / kNetworkFile;
+  const fs::path netns = dir / kNetnsFile;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    unbind_netns(netns);  // pinned, then cut short before network.json
+    co_return base::Status::Ok();
+  }
+  auto text = read_file_head(file, 4 << 20);
+  if (!text) co_return text.error();
+  auto st = decode_cni_state(*text);
+  if (!st) co_return base::Error(file.string() + ": " + st.error().to_string());
+  // The plugins of the ADD: the configured directories first, then those
+  // the ADD used (an agent reconfigured since, or a bare sweep).
+  CniOptions options = options_.cni;
+  for (const auto& d : st->bin_dirs) options.bin_dirs.emplace_back(d);
+  // Without the pinned namespace (the machine rebooted), DEL still releases
+  // the IP lease and the port mappings; the veth went with the namespace.
+  CniAttachment attachment = st->attachment;
+  if (!is_netns_mount(netns)) attachment.netns.clear();
+  base::Status del = co_await cni_del(executor_, options, st->network, attachment, st->result);
+  if (!del) co_return base::Error("sandbox " + id + ": " + del.error().to_string());
+  unbind_netns(netns);
+  fs::remove(file, ec);
+  co_return base::Status::Ok();
+}
+
+std::vector<std::string> OciRuntime::recorded_ips(const std::string& id) const {
+  auto text = read_file_head(state_.sandbox_dir(id) / kNetworkFile, 4 << 20);
+  if (!text) return {};
+  auto st = decode_cni_state(*text);
+  if (!st || st->result.empty()) return {};
+  auto ips = cni_result_ips(st->result);
+  return ips ? *ips : std::vector<std::string>();
 }
 
 }  // namespace podagent::runtime::oci

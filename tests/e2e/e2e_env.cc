@@ -205,6 +205,10 @@ void E2eTest::SetUp() {
   config_.api.socket = (dir_->root() / "api.sock").string();
   config_.runtime.backend = "oci";
   config_.runtime.pause_binary = PODAGENT_PAUSE_BINARY;
+  // No network list: loopback-only pods, whatever the node's /etc/podagent/cni
+  // holds (tests/e2e/network_test.cc gives its pods networks of their own).
+  config_.cni.conf_dir = (dir_->root() / "cni").string();
+  fs::create_directories(config_.cni.conf_dir);
   fs::create_directories(config_.manifest_dir);
   start_agent();
 }
