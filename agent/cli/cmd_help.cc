@@ -28,6 +28,8 @@ void print_usage(std::FILE* out) {
       "  podagent exec POD [-c C] -- CMD...      run a command in a container\n"
       "  podagent debug POD --image IMG [--target C] [--name N] [-- CMD...]\n"
       "                                          add an ephemeral container to a pod\n"
+      "  podagent soak [--pods N] [--duration D] [--json FILE]\n"
+      "                                          soak-test restart policies on a running agent\n"
       "  podagent image import FILE [--name REF] | ls | rm REF\n"
       "                                          manage the node's local images\n"
       "  podagent version                        print the version\n"

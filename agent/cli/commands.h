@@ -26,6 +26,7 @@ int delete_command(std::span<char* const> args);    // cmd_delete.cc
 int logs_command(std::span<char* const> args);      // cmd_logs.cc
 int exec_command(std::span<char* const> args);      // cmd_exec.cc
 int debug_command(std::span<char* const> args);     // cmd_debug.cc
+int soak_command(std::span<char* const> args);      // cmd_soak.cc
 // The local image store, used directly.
 int image_command(std::span<char* const> args);     // cmd_image.cc
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   if (command == "logs") return logs_command(rest);
   if (command == "exec") return exec_command(rest);
   if (command == "debug") return debug_command(rest);
+  if (command == "soak") return soak_command(rest);
   if (command == "image") return image_command(rest);
   if (command == "version" || command == "--version") return version_command(rest);
   if (command == "help" || command == "--help" || command == "-h") return help_command(rest);
