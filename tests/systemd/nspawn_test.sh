@@ -8,7 +8,8 @@
 #   - systemd-analyze verify accepts the unit with no warnings;
 #   - `systemctl start podagent` returns once the agent is READY (its API
 #     answers at once) and `systemctl status` shows it active with a STATUS;
-#   - a manifest dropped into /etc/podagent/manifests runs and logs;
+#   - a manifest dropped into /etc/podagent/manifests runs and logs, with an
+#     address on the package's default CNI network;
 #   - the journal holds the agent's lines at their own priorities (an invalid
 #     manifest's error under -p err, the ready line at info);
 #   - `systemctl restart podagent` leaves the pod's processes (conmon, pause,
@@ -169,6 +170,9 @@ echo "== a pod from the manifest directory"
 ct sh -c 'cat > /etc/podagent/manifests/hello.yaml' <"$src/examples/hello.yaml"
 pod_running() { ct podagent get pods | grep -Eq '^hello-nspawn +1/1 +Running +0 '; }
 wait_for 90 "hello-nspawn Running" pod_running
+# The package's default CNI network gave it an address.
+ct podagent get pods -o wide | grep -Eq '^hello-nspawn .* 10\.85\.[0-9]+\.[0-9]+ ' ||
+  fail "the pod has no address on the default network (10.85.0.0/16)"
 hello_logged() { ct podagent logs hello-nspawn | grep -qx Hello; }
 wait_for 30 "Hello in the pod's log" hello_logged
 status_running() { ct systemctl show -p StatusText --value podagent | grep -q '^running 1 of 1 pods'; }
