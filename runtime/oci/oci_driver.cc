@@ -244,7 +244,7 @@ std::vector<std::string> OciDriver::Impl::conmon_argv(const std::string& id, con
       options.conmon_binary.string(), "--api-version", "1", "-c", id, "-u", id, "-r",
       runtime->string(), "-b", fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(),
       "-P", (dir / "conmon.pid").string(), "--exit-dir", options.exit_dir.string(),
-      "--socket-dir-path", dir.string(),
+      "--socket-dir-path", dir.string(), "--persist-dir", dir.string(),
       // No --log-size-max: the agent rotates by renaming and reopen_log().
       "-l", log_path.empty() ? std::string("none") : "k8s-file:" + fs::absolute(log_path).string()};
   if (!options.runtime_root.empty()) {
@@ -302,6 +302,9 @@ Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path&
     co_return base::Error(std::string("pipe: ") + std::strerror(errno));
   ProcessSpec spec;
   spec.argv = impl_->conmon_argv(id, bundle, log_path, terminal, stdin_open);
+  // conmon writes its "oom" file into its working directory as well as its
+  // persist dir: both are the container's own.
+  spec.cwd = dir;
   spec.env = {"_OCI_SYNCPIPE=3"};
   spec.pass_fds.push_back(std::move(sync_w));
   spec.timeout = impl_->options.command_timeout;
@@ -435,6 +438,12 @@ base::Status OciDriver::reopen_log(const std::string& id) {
 std::optional<int> OciDriver::exit_code(const std::string& id) const {
   if (!check_id(id)) return std::nullopt;
   return read_int_file(impl_->options.exit_dir / id);
+}
+
+bool OciDriver::oom_killed(const std::string& id) const {
+  if (!check_id(id)) return false;
+  std::error_code ec;
+  return fs::exists(impl_->dir_of(id) / "oom", ec);
 }
 
 void OciDriver::on_exit(std::function<void(const std::string& id)> handler) {

@@ -78,6 +78,9 @@ class OciDriver {
 
   // The exit code conmon recorded, if the container exited.
   std::optional<int> exit_code(const std::string& id) const;
+  // Whether conmon saw the kernel's OOM killer act in the container's
+  // memory cgroup (its OOM event counter), recorded in an "oom" file.
+  bool oom_killed(const std::string& id) const;
   // Called on the executor with the id of each container whose exit file
   // appeared (possibly more than once for an id: after an inotify queue
   // overflow every exit file present is reported). Set once, before create().

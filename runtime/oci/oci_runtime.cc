@@ -233,6 +233,11 @@ void OciRuntime::mark_exited(Container& c, std::optional<int> code, bool notify)
     // No exit file (conmon itself died): the code is lost.
     r.exit_code = code.value_or(255);
     r.reason = *r.exit_code == 0 ? "Completed" : "Error";
+    // SIGKILL from the kernel's OOM killer, not from anyone else.
+    if (*r.exit_code == 137) {
+      auto d = driver(r.handler);
+      if (d && (*d)->oom_killed(r.id)) r.reason = "OOMKilled";
+    }
     r.message = code ? termination_message(state_.container_dir(r.id) / "termination-log",
                                            r.termination_message_policy, *r.exit_code, r.log_path)
                      : "the container's exit code was lost";

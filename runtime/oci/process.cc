@@ -137,6 +137,7 @@ base::Result<Spawned> spawn(ProcessSpec& spec) {
   }
   SpawnAttrs attrs;
   set_up(attrs, in.valid() ? in.get() : -1, out_w.get(), err_w.get(), high);
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&attrs.actions, spec.cwd.c_str());
   std::vector<std::string> args = spec.argv, env = environment(spec.env);
   std::vector<char*> c_args = c_strings(args), c_env = c_strings(env);
   pid_t pid = 0;

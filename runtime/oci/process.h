@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct ProcessSpec {
   // the child is spawned, so that a reader of a pipe's other end sees EOF
   // when the child's copies go.
   std::vector<base::UniqueFd> pass_fds;
+  // The child's working directory; empty: the agent's.
+  std::filesystem::path cwd;
   // The child's stdin (e.g. a pipe's read end holding its input); invalid:
   // /dev/null. Closed in the parent once the child is spawned.
   base::UniqueFd stdin_fd;

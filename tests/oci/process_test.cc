@@ -83,6 +83,15 @@ TEST(Process, StdinIsTheGivenDescriptorOrDevNull) {
   EXPECT_EQ(empty->exit_code, 0);
 }
 
+TEST(Process, RunsInTheGivenWorkingDirectory) {
+  ProcessSpec spec;
+  spec.argv = {"pwd"};
+  spec.cwd = "/";
+  auto r = run(std::move(spec));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->stdout_text, "/\n");
+}
+
 TEST(Process, ReportsTheSignalThatKilledIt) {
   ProcessSpec spec;
   spec.argv = {"sh", "-c", "kill -TERM $$"};
