@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "base/duration.h"
-#include "podworker/qos.h"
+#include "model/qos.h"
 
 namespace podagent::podworker {
 
@@ -582,7 +582,7 @@ std::vector<model::ContainerStatus> statuses_of(std::vector<Built>& built, bool 
 }
 
 model::PodStatus Builder::build() {
-  out_.qos_class = std::string(qos_class(in_.pod.spec));
+  out_.qos_class = std::string(model::qos_class(in_.pod.spec));
   out_.start_time = in_.previous.start_time ? in_.previous.start_time : in_.now;
   if (in_.lifecycle == PodLifecycle::Rejected) {
     // As the kubelet's rejectPod: nothing but the verdict.

@@ -4,7 +4,7 @@
 
 #include "model/pod.h"
 
-namespace podagent::podworker {
+namespace podagent::model {
 
 inline constexpr std::string_view kQosGuaranteed = "Guaranteed";
 inline constexpr std::string_view kQosBurstable = "Burstable";
@@ -19,6 +19,9 @@ inline constexpr std::string_view kQosBestEffort = "BestEffort";
 // A resource limited but not requested counts as requested at its limit,
 // which is what the API server's defaulting writes into the spec, so the
 // answer is the same for a defaulted and an undefaulted spec.
-std::string_view qos_class(const model::PodSpec& spec);
+//
+// Here in model/ because both the pod worker (status) and the runtime
+// backends (the pod's cgroup parent) need it.
+std::string_view qos_class(const PodSpec& spec);
 
-}  // namespace podagent::podworker
+}  // namespace podagent::model

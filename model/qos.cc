@@ -1,11 +1,11 @@
-#include "podworker/qos.h"
+#include "model/qos.h"
 
 #include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 
-namespace podagent::podworker {
+namespace podagent::model {
 
 namespace {
 
@@ -18,7 +18,7 @@ struct Sums {
 };
 
 // Adds one container; returns whether it limits both cpu and memory.
-bool add_container(const model::Container& c, Sums& sums) {
+bool add_container(const Container& c, Sums& sums) {
   bool limits_both = true;
   for (std::string_view name : kQosResources) {
     const std::string key(name);
@@ -41,7 +41,7 @@ bool add_container(const model::Container& c, Sums& sums) {
 
 }  // namespace
 
-std::string_view qos_class(const model::PodSpec& spec) {
+std::string_view qos_class(const PodSpec& spec) {
   Sums sums;
   bool guaranteed = true;
   for (const auto& c : spec.containers) guaranteed = add_container(c, sums) && guaranteed;
@@ -51,4 +51,4 @@ std::string_view qos_class(const model::PodSpec& spec) {
   return kQosBurstable;
 }
 
-}  // namespace podagent::podworker
+}  // namespace podagent::model

@@ -1,11 +1,11 @@
-#include "podworker/qos.h"
+#include "model/qos.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace podagent::podworker {
+namespace podagent::model {
 namespace {
 
 model::Quantity q(const char* text) { return *model::Quantity::parse(text); }
@@ -71,4 +71,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
-}  // namespace podagent::podworker
+}  // namespace podagent::model
