@@ -94,6 +94,8 @@ base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::Agent
     o.node.allocatable_memory_bytes = node.memory_bytes;
     o.cni.conf_dir = config.cni.conf_dir;
     o.cni.bin_dirs.assign(config.cni.bin_dirs.begin(), config.cni.bin_dirs.end());
+    o.cgroup_root = config.cgroups.root;
+    o.pod_pids_limit = config.cgroups.pod_pids_limit;
     auto oci = runtime::oci::OciRuntime::create(clock, std::move(executor), std::move(o));
     if (!oci) return oci.error();
     return std::unique_ptr<runtime::Runtime>(std::move(*oci));

@@ -79,6 +79,27 @@ void validate_api(const ApiConfig& api, ConfigErrors& errors) {
                         "api.tcp.clientCAFile");
 }
 
+// The root is a cgroup path below each hierarchy's mount: relative, with
+// no empty, "." or ".." component (which would leave the hierarchy).
+void validate_cgroups(const CgroupsConfig& cg, ConfigErrors& errors) {
+  const std::string& root = cg.root;
+  bool bad = !root.empty() && root.front() == '/';
+  for (size_t start = 0; !root.empty() && start <= root.size() && !bad;) {
+    size_t end = std::min(root.find('/', start), root.size());
+    const std::string part = root.substr(start, end - start);
+    bad = part.empty() || part == "." || part == "..";
+    start = end + 1;
+  }
+  if (bad)
+    errors.emplace_back("Invalid value: " + quoted(root) +
+                            ": must be a relative cgroup path without empty, \".\" or \"..\" parts",
+                        "cgroups.root");
+  if (cg.pod_pids_limit < 0)
+    errors.emplace_back("Invalid value: " + std::to_string(cg.pod_pids_limit) +
+                            ": must be greater than or equal to 0 (0: unlimited)",
+                        "cgroups.podPidsLimit");
+}
+
 void validate_runtime(const RuntimeConfig& rt, ConfigErrors& errors) {
   require_one_of(errors, "runtime.backend", rt.backend, {"fake", "oci"});
   if (rt.runtime_handlers.count(rt.oci_runtime) == 0) {
@@ -230,6 +251,7 @@ ConfigErrors validate_config(const AgentConfig& c) {
     require_absolute(errors, "cni.binDirs[" + std::to_string(i) + "]", c.cni.bin_dirs[i]);
   require_absolute(errors, "cni.cacheDir", c.cni.cache_dir);
 
+  validate_cgroups(c.cgroups, errors);
   require_one_of(errors, "logLevel", c.log_level, {"error", "warning", "info", "debug"});
   return errors;
 }

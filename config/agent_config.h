@@ -84,6 +84,16 @@ struct CniConfig {
   bool operator==(const CniConfig&) const = default;
 };
 
+// Pod cgroups of the oci backend, as the kubelet's cgroupfs driver lays
+// them out: <root>/pod<uid> (Guaranteed), <root>/burstable/pod<uid>,
+// <root>/besteffort/pod<uid>, one cgroup per container inside; <root> is
+// limited to nodeAllocatable.
+struct CgroupsConfig {
+  std::string root = "podagent";  // relative to each hierarchy's mount; empty: no pod cgroups
+  int64_t pod_pids_limit = 0;     // pids.max of each pod and container; 0: unlimited
+  bool operator==(const CgroupsConfig&) const = default;
+};
+
 struct AgentConfig {
   std::string node_name;  // empty: this machine's host name, lowercased (see resolve_defaults)
   std::string manifest_dir = "/etc/podagent/manifests";
@@ -100,6 +110,7 @@ struct AgentConfig {
   ResourceConfig system_reserved;
   int64_t max_pods = 110;  // the pod count admission allows (OutOfpods beyond)
   CniConfig cni;
+  CgroupsConfig cgroups;
   std::string log_level = "info";  // error | warning | info | debug
   bool operator==(const AgentConfig&) const = default;
 };

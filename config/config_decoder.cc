@@ -263,6 +263,12 @@ ConfigErrors decode_config(const Node& document, AgentConfig& c) {
                          {"binDirs", w.string_list(cni.bin_dirs)},
                          {"cacheDir", w.string(cni.cache_dir)}});
              }},
+            {"cgroups",
+             [&](const Node& n, const std::string& p) {
+               w.fields(n, p,
+                        {{"root", w.string(c.cgroups.root)},
+                         {"podPidsLimit", w.integer(c.cgroups.pod_pids_limit)}});
+             }},
             {"logLevel", w.string(c.log_level)}});
   if (api_version != kConfigApiVersion)
     w.error("apiVersion", "Unsupported value: " + quoted(api_version) +
@@ -326,6 +332,10 @@ Node encode_config(const AgentConfig& c) {
   cni.set("binDirs", std::move(bin_dirs));
   cni.set("cacheDir", Node::string(c.cni.cache_dir));
 
+  Node cgroups = Node::map();
+  cgroups.set("root", Node::string(c.cgroups.root));
+  cgroups.set("podPidsLimit", Node::integer(c.cgroups.pod_pids_limit));
+
   Node root = Node::map();
   root.set("apiVersion", Node::string(std::string(kConfigApiVersion)));
   root.set("kind", Node::string(std::string(kConfigKind)));
@@ -342,6 +352,7 @@ Node encode_config(const AgentConfig& c) {
   root.set("systemReserved", resources_node(c.system_reserved));
   root.set("maxPods", Node::integer(c.max_pods));
   root.set("cni", std::move(cni));
+  root.set("cgroups", std::move(cgroups));
   root.set("logLevel", Node::string(c.log_level));
   return root;
 }

@@ -175,6 +175,8 @@ Task<base::Status> OciRuntime::build_container(Sandbox& sandbox, ContainerRecord
   input.mounts = std::move(*mounts);
   input.node = options_.node;
   input.hostname = sandbox.record.hostname;
+  if (cgroups_) input.cgroups_path = cgroups_->cgroups_path(pod, record.id);
+  input.pids_limit = options_.pod_pids_limit;
   auto spec = container_spec_json(input);
   if (!spec) co_return spec.error();
   if (auto s = write_file_atomic(bundle / "config.json", *spec, false); !s) co_return s;

@@ -29,8 +29,17 @@ base::Result<std::unique_ptr<OciRuntime>> OciRuntime::create(base::Clock& clock,
   if (auto s = state.init(); !s) return s.error();
   auto store = ImageStore::open(options.state_dir / "images");
   if (!store) return store.error();
+  std::optional<PodCgroups> cgroups;
+  if (!options.cgroup_root.empty()) {
+    auto detected = PodCgroups::detect({options.cgroup_root, options.pod_pids_limit,
+                                        options.node.allocatable_cpu_millis,
+                                        options.node.allocatable_memory_bytes});
+    if (!detected) return base::Error("pod cgroups: " + detected.error().to_string());
+    cgroups = std::move(*detected);
+  }
   std::unique_ptr<OciRuntime> runtime(
       new OciRuntime(clock, std::move(executor), std::move(options), std::move(*store)));
+  runtime->cgroups_ = std::move(cgroups);
   auto timer = std::shared_ptr<base::Timer>(clock.make_timer(runtime->executor_));
   runtime->rotation_timer_ = timer;
   asio::co_spawn(runtime->executor_, runtime->log_rotation_loop(runtime->alive_, std::move(timer)),

@@ -18,6 +18,7 @@
 #include "runtime/oci/oci_driver.h"
 #include "runtime/oci/oci_spec.h"
 #include "runtime/oci/oci_state.h"
+#include "runtime/oci/pod_cgroups.h"
 #include "runtime/runtime.h"
 
 namespace podagent::runtime::oci {
@@ -44,6 +45,11 @@ struct OciRuntimeOptions {
   // Pod networking. An empty cni.conf_dir, or one holding no network list,
   // gives pods loopback only.
   CniOptions cni;
+  // Pod cgroups (pod_cgroups.h) under this cgroup, relative to each
+  // hierarchy's mount; its limits are node.allocatable_*. Empty: none, and
+  // the OCI runtime puts each object in its own default cgroup.
+  std::string cgroup_root;
+  int64_t pod_pids_limit = 0;  // each pod's and container's pids limit; 0: none
 };
 
 // The `oci` backend: each sandbox is a pause container and each container
@@ -194,6 +200,8 @@ class OciRuntime final : public Runtime {
   Task<base::Status> stop_pause(const std::string& id);
   Task<base::Status> discard_sandbox(std::string id);
   Task<base::Status> delete_sandbox_objects(SandboxRecord record);
+  // The pod's cgroups, unless another sandbox of the pod is indexed.
+  base::Status remove_pod_cgroups(const SandboxRecord& record);
   // CNI ADD for a sandbox whose pause runs (nothing for hostNetwork or
   // without a network list); on failure, what was set up is torn down.
   Task<base::Status> setup_network(std::string id, std::shared_ptr<const model::Pod> pod);
@@ -244,6 +252,9 @@ class OciRuntime final : public Runtime {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::weak_ptr<base::Timer> rotation_timer_;
   std::unique_ptr<FileReplaceWatch> image_watch_;
+  // Set when options_.cgroup_root is: the pod cgroups are made before the
+  // pause starts and removed after the sandbox's runtime object.
+  std::optional<PodCgroups> cgroups_;
   bool pause_ready_ = false;  // the pause rootfs holds the configured binary
   bool shut_down_ = false;
   int calls_in_flight_ = 0;

@@ -154,6 +154,8 @@ Task<base::Result<SandboxId>> OciRuntime::run_sandbox(const SandboxConfig& confi
   sandbox.record = r;
   index_sandbox(std::move(sandbox));
   base::Status started = write_pod_files(r, pod);
+  // After the record: whatever cgroup exists has a record whose removal takes it.
+  if (started && cgroups_) started = cgroups_->create(pod);
   if (started) started = co_await start_pause(sandboxes_.at(r.id), pod, **d, *rootfs);
   // A failed ADD is undone by discard_sandbox (delete_sandbox_objects).
   if (started) started = co_await setup_network(r.id, config.pod);
@@ -172,6 +174,7 @@ Task<base::Status> OciRuntime::start_pause(Sandbox& sandbox, const model::Pod& p
   input.pod = &pod;
   input.rootfs = rootfs;
   input.hostname = sandbox.record.hostname;
+  if (cgroups_) input.cgroups_path = cgroups_->cgroups_path(pod, id);
   auto spec = sandbox_spec_json(input);
   if (!spec) co_return spec.error();
   if (auto s = mkdir_mode(bundle, 0755); !s) co_return s;
@@ -257,8 +260,20 @@ Task<base::Status> OciRuntime::delete_sandbox_objects(SandboxRecord record) {
     if (!removed) co_return removed;
     (*d)->forget(record.id);
   }
+  if (auto s = remove_pod_cgroups(record); !s) co_return s;
   // The runtime object is gone: now the record may go with the directory.
   co_return remove_tree(state_.sandbox_dir(record.id));
+}
+
+base::Status OciRuntime::remove_pod_cgroups(const SandboxRecord& record) {
+  if (!cgroups_) return base::Status::Ok();
+  // Another sandbox of the pod (its next one) may have made the pod's
+  // cgroup and not yet put its pause there: that cgroup must stay.
+  if (auto p = pods_.find(PodUid(record.pod_uid)); p != pods_.end()) {
+    for (const std::string& other : p->second.sandboxes)
+      if (other != record.id) return base::Status::Ok();
+  }
+  return cgroups_->remove(record.pod_uid, {record.id});
 }
 
 Task<base::Status> OciRuntime::discard_sandbox(std::string id) {

@@ -175,7 +175,8 @@ json::object namespace_json(std::string_view type, std::string_view path = {}) {
   return ns;
 }
 
-json::object resources(const model::ResourceRequirements& r, bool privileged) {
+json::object resources(const model::ResourceRequirements& r, bool privileged,
+                       int64_t pids_limit) {
   json::object out{
       {"devices", json::array{json::object{{"allow", privileged}, {"access", "rwm"}}}}};
   const auto& limits = r.limits;
@@ -195,6 +196,7 @@ json::object resources(const model::ResourceRequirements& r, bool privileged) {
     cpu["period"] = kCpuPeriod;
   }
   out["cpu"] = std::move(cpu);
+  if (pids_limit > 0) out["pids"] = json::object{{"limit", pids_limit}};
   return out;
 }
 
@@ -225,8 +227,9 @@ json::object container_linux(const ContainerSpecInput& in, bool privileged) {
     ns.push_back(namespace_json("pid", in.namespaces.pid));
   else if (!pod.spec.host_pid)
     ns.push_back(namespace_json("pid"));
-  json::object linux_obj{{"namespaces", std::move(ns)},
-                         {"resources", resources(in.container->resources, privileged)}};
+  json::object linux_obj{
+      {"namespaces", std::move(ns)},
+      {"resources", resources(in.container->resources, privileged, in.pids_limit)}};
   if (!in.cgroups_path.empty()) linux_obj["cgroupsPath"] = in.cgroups_path;
   bool unmasked = sc && sc->proc_mount == "Unmasked";
   if (!privileged && !unmasked) set_security_paths(linux_obj);

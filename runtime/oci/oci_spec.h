@@ -73,7 +73,8 @@ struct ContainerSpecInput {
   std::vector<std::string> pod_ips;
   NodeFacts node;
   std::string hostname;                         // for HOSTNAME, as the sandbox has it
-  std::string cgroups_path;
+  std::string cgroups_path;                     // for linux.cgroupsPath; empty: runtime's default
+  int64_t pids_limit = 0;                       // linux.resources.pids.limit when above 0
   // The process's ids, as container_user() resolved them against the
   // rootfs's /etc/passwd and /etc/group. Unset: container_user() with no
   // passwd or group text, so only a numeric image user works.

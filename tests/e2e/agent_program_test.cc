@@ -36,7 +36,8 @@ class AgentProgramTest : public ::testing::Test {
     config_ = (dir_->root() / "config.yaml").string();
     std::ofstream(config_) << "nodeName: node1\nmanifestDir: " << d << "/manifests\nstateDir: "
                            << state_dir().string() << "\npodLogsDir: " << d
-                           << "/logs\napi: {socket: " << socket() << "}\n";
+                           << "/logs\napi: {socket: " << socket() << "}\ncgroups: {root: "
+                           << cgroup_root() << "}\n";
   }
   void TearDown() override {
     if (!dir_) return;
@@ -48,14 +49,17 @@ class AgentProgramTest : public ::testing::Test {
     if (HasFailure()) std::cerr << "agent log:\n" << read_file(dir_->root() / "agent.log");
     // Whatever the test left running (the README's pod ignores SIGTERM for
     // 30 s: it is not deleted through the agent).
-    const std::vector<std::string> ids = sweep(state_dir());
+    const std::vector<std::string> ids = sweep(state_dir(), cgroup_root());
     EXPECT_EQ(find_leaks(state_dir(), ids), std::vector<std::string>{});
+    EXPECT_EQ(pod_cgroups_left(cgroup_root()), std::vector<std::string>{});
+    remove_test_cgroups(cgroup_root());
     dir_.reset();
   }
 
   fs::path state_dir() const { return dir_->root() / "agent-state"; }
   fs::path manifests() const { return dir_->root() / "manifests"; }
   std::string socket() const { return (dir_->root() / "api.sock").string(); }
+  std::string cgroup_root() const { return test_cgroup_root(dir_->root()); }
 
   void import_image(const std::string& name) {
     std::string out;

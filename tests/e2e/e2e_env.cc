@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,7 @@ using agent::testing::parse_json;
 namespace {
 
 using runtime::oci::testing::read_file;
+
 
 // Spawns podagent with `args`, stdin from /dev/null, stdout and stderr to
 // `out_fd`.
@@ -130,9 +132,56 @@ std::vector<std::pair<std::string, std::string>> sandbox_records(const fs::path&
   return uids;
 }
 
-std::vector<std::string> sweep(const fs::path& state_dir) {
+namespace {
+// Every e2e test's pod cgroups go under a root of its own below this one.
+constexpr const char* kCgroupTop = "podagent-e2e";
+}  // namespace
+
+std::string test_cgroup_root(const fs::path& test_dir) {
+  return std::string(kCgroupTop) + "/" + test_dir.filename().string();
+}
+
+std::vector<std::string> pod_cgroups_left(const std::string& root) {
+  std::vector<std::string> out;
+  if (root.empty()) return out;  // no pod cgroups
+  std::error_code ec;
+  for (fs::directory_iterator h("/sys/fs/cgroup", ec), end; !ec && h != end; h.increment(ec)) {
+    std::error_code walk_ec;
+    for (fs::recursive_directory_iterator it(h->path() / root, walk_ec), e2; !walk_ec && it != e2;
+         it.increment(walk_ec)) {
+      if (it->is_directory() && it->path().filename().string().starts_with("pod"))
+        out.push_back("cgroup " + it->path().string());
+    }
+  }
+  return out;
+}
+
+void remove_test_cgroups(const std::string& root) {
+  if (root.empty()) return;
+  std::error_code ec;
+  for (fs::directory_iterator h("/sys/fs/cgroup", ec), end; !ec && h != end; h.increment(ec)) {
+    std::vector<fs::path> dirs;
+    std::error_code walk_ec;
+    for (fs::recursive_directory_iterator it(h->path() / root, walk_ec), e2; !walk_ec && it != e2;
+         it.increment(walk_ec))
+      if (it->is_directory()) dirs.push_back(it->path());
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+      return a.string().size() > b.string().size();
+    });
+    dirs.push_back(h->path() / root);
+    for (fs::path p = fs::path(root).parent_path(); !p.empty(); p = p.parent_path()) {
+      dirs.push_back(h->path() / p);
+      if (p == kCgroupTop) break;
+    }
+    for (const fs::path& d : dirs) ::rmdir(d.c_str());
+  }
+}
+
+
+std::vector<std::string> sweep(const fs::path& state_dir, const std::string& cgroup_root) {
   runtime::oci::OciRuntimeOptions o;
   o.state_dir = state_dir;
+  o.cgroup_root = cgroup_root;
   o.pause_binary = PODAGENT_PAUSE_BINARY;
   base::RealClock clock;
   oci_testing::Driver driver;
@@ -208,6 +257,7 @@ void E2eTest::SetUp() {
   // No network list: loopback-only pods, whatever the node's /etc/podagent/cni
   // holds (tests/e2e/network_test.cc gives its pods networks of their own).
   config_.cni.conf_dir = (dir_->root() / "cni").string();
+  config_.cgroups.root = test_cgroup_root(dir_->root());
   fs::create_directories(config_.cni.conf_dir);
   fs::create_directories(config_.manifest_dir);
   start_agent();
@@ -243,8 +293,11 @@ void E2eTest::TearDown() {
     })) << "pods still listed after their deletion";
     stop_agent();
   }
-  EXPECT_EQ(sweep(state_dir()), std::vector<std::string>{}) << "sandboxes left after deletion";
+  EXPECT_EQ(sweep(state_dir(), config_.cgroups.root), std::vector<std::string>{})
+      << "sandboxes left after deletion";
   EXPECT_EQ(oci_testing::find_leaks(state_dir(), ids_), std::vector<std::string>{});
+  EXPECT_EQ(pod_cgroups_left(config_.cgroups.root), std::vector<std::string>{});
+  remove_test_cgroups(config_.cgroups.root);
   dir_.reset();
 }
 

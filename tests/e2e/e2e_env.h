@@ -73,8 +73,19 @@ std::vector<std::pair<std::string, std::string>> runc_list(const fs::path& state
 std::vector<std::pair<std::string, std::string>> sandbox_records(const fs::path& state_dir);
 // Removes every sandbox (and its containers) an oci backend left under
 // `state_dir` with a fresh OciRuntime: the safety net after a failed test.
-// Returns the ids it saw.
-std::vector<std::string> sweep(const fs::path& state_dir);
+// `cgroup_root`: the agent's cgroups.root, whose pod cgroups go with their
+// sandboxes. Returns the ids it saw.
+std::vector<std::string> sweep(const fs::path& state_dir, const std::string& cgroup_root = "");
+
+// A test's own cgroups.root, "podagent-e2e/<test dir name>", so that its
+// leak check sees only its pods.
+std::string test_cgroup_root(const fs::path& test_dir);
+// The pod cgroups (pod<uid> directories) under `root` in every hierarchy
+// mounted below /sys/fs/cgroup, one line each: leaks once the pods are gone.
+std::vector<std::string> pod_cgroups_left(const std::string& root);
+// rmdir of the test's cgroup tree, deepest first, up to podagent-e2e; what
+// is still in use stays.
+void remove_test_cgroups(const std::string& root);
 
 // Runs the podagent program with `args` to completion; its stdout and
 // stderr together in `output`. Returns the exit status (-signal if killed).

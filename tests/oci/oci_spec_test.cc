@@ -322,5 +322,30 @@ TEST(ContainerSpec, UserComesFromInputOrNumericImageUser) {
             json::parse(R"({"uid":1000,"gid":1001,"additionalGids":[1001,10]})"));
 }
 
+TEST(ContainerSpec, PidsLimitAndCgroupsPathWhenGiven) {
+  Fixture f;
+  EXPECT_FALSE(f.spec().at("linux").at("resources").as_object().contains("pids"));
+  EXPECT_FALSE(f.spec().at("linux").as_object().contains("cgroupsPath"));
+  f.input.pids_limit = 256;
+  f.input.cgroups_path = "/podagent/burstable/poduid-1/c1";
+  json::object s = f.spec();
+  EXPECT_EQ(s.at("linux").at("resources").at("pids"), json::parse(R"({"limit":256})"));
+  EXPECT_EQ(s.at("linux").at("cgroupsPath"), "/podagent/burstable/poduid-1/c1");
+}
+
+TEST(SandboxSpec, CgroupsPathWhenGiven) {
+  model::Pod pod;
+  pod.metadata.name = "web";
+  pod.metadata.uid = "uid-1";
+  SandboxSpecInput in{.pod = &pod, .rootfs = "/pause", .hostname = "web"};
+  auto plain = sandbox_spec_json(in);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(json::parse(*plain).at("linux").as_object().contains("cgroupsPath"));
+  in.cgroups_path = "/podagent/besteffort/poduid-1/s1";
+  auto text = sandbox_spec_json(in);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(json::parse(*text).at("linux").at("cgroupsPath"), "/podagent/besteffort/poduid-1/s1");
+}
+
 }  // namespace
 }  // namespace podagent::runtime::oci

@@ -63,6 +63,10 @@ cleanup() {
     wait "$nspawn_pid" 2>/dev/null || true
   fi
   rm -rf "$work/run"
+  # The top and QoS cgroups the agent made (empty once its pods are gone).
+  if [[ -n "${cgroup_root:-}" ]]; then
+    find /sys/fs/cgroup/*/"$cgroup_root" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
@@ -100,6 +104,11 @@ grep -qx /etc/podagent/config.yaml "$root/var/lib/dpkg/info/podagent.conffiles" 
 # The pods are named after this node; the watchdog's limits are shortened so
 # that the test does not wait 30 s for it (the mechanism is the unit's own).
 sed -i 's/^nodeName: ""/nodeName: nspawn/' "$root/etc/podagent/config.yaml"
+# On a cgroup v1 host the container's hierarchies are the host's own: the
+# pods' cgroups go under a root of the test's, removed at the end.
+cgroup_root="podagent-nspawn-$$"
+sed -i "s|^  root: podagent |  root: $cgroup_root |" "$root/etc/podagent/config.yaml"
+grep -q "root: $cgroup_root " "$root/etc/podagent/config.yaml" || fail "cannot set cgroups.root"
 mkdir -p "$root/etc/systemd/system/podagent.service.d"
 printf '[Service]\nWatchdogSec=4s\nTimeoutAbortSec=2s\nRestartSec=1s\n' \
   >"$root/etc/systemd/system/podagent.service.d/10-test.conf"
