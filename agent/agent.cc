@@ -96,6 +96,8 @@ base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::Agent
     o.cni.bin_dirs.assign(config.cni.bin_dirs.begin(), config.cni.bin_dirs.end());
     o.cgroup_root = config.cgroups.root;
     o.pod_pids_limit = config.cgroups.pod_pids_limit;
+    o.host_path_allow_list.assign(config.volumes.host_path_allow_list.begin(),
+                                  config.volumes.host_path_allow_list.end());
     auto oci = runtime::oci::OciRuntime::create(clock, std::move(executor), std::move(o));
     if (!oci) return oci.error();
     return std::unique_ptr<runtime::Runtime>(std::move(*oci));

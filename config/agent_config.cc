@@ -252,6 +252,9 @@ ConfigErrors validate_config(const AgentConfig& c) {
   require_absolute(errors, "cni.cacheDir", c.cni.cache_dir);
 
   validate_cgroups(c.cgroups, errors);
+  for (size_t i = 0; i < c.volumes.host_path_allow_list.size(); ++i)
+    require_absolute(errors, "volumes.hostPathAllowList[" + std::to_string(i) + "]",
+                     c.volumes.host_path_allow_list[i]);
   require_one_of(errors, "logLevel", c.log_level, {"error", "warning", "info", "debug"});
   return errors;
 }

@@ -94,6 +94,16 @@ struct CgroupsConfig {
   bool operator==(const CgroupsConfig&) const = default;
 };
 
+// Volumes of the oci backend. A hostPath volume is served only when its
+// path lies at or below one of these absolute prefixes (whole path
+// components, after lexical normalisation; "/" allows every path). Empty,
+// the default: every hostPath volume is refused, since one gives a pod the
+// node's files (the kubelet's baseline Pod Security level forbids them too).
+struct VolumesConfig {
+  std::vector<std::string> host_path_allow_list;
+  bool operator==(const VolumesConfig&) const = default;
+};
+
 struct AgentConfig {
   std::string node_name;  // empty: this machine's host name, lowercased (see resolve_defaults)
   std::string manifest_dir = "/etc/podagent/manifests";
@@ -111,6 +121,7 @@ struct AgentConfig {
   int64_t max_pods = 110;  // the pod count admission allows (OutOfpods beyond)
   CniConfig cni;
   CgroupsConfig cgroups;
+  VolumesConfig volumes;
   std::string log_level = "info";  // error | warning | info | debug
   bool operator==(const AgentConfig&) const = default;
 };

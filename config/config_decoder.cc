@@ -269,6 +269,11 @@ ConfigErrors decode_config(const Node& document, AgentConfig& c) {
                         {{"root", w.string(c.cgroups.root)},
                          {"podPidsLimit", w.integer(c.cgroups.pod_pids_limit)}});
              }},
+            {"volumes",
+             [&](const Node& n, const std::string& p) {
+               w.fields(n, p,
+                        {{"hostPathAllowList", w.string_list(c.volumes.host_path_allow_list)}});
+             }},
             {"logLevel", w.string(c.log_level)}});
   if (api_version != kConfigApiVersion)
     w.error("apiVersion", "Unsupported value: " + quoted(api_version) +
@@ -336,6 +341,11 @@ Node encode_config(const AgentConfig& c) {
   cgroups.set("root", Node::string(c.cgroups.root));
   cgroups.set("podPidsLimit", Node::integer(c.cgroups.pod_pids_limit));
 
+  Node allow = Node::sequence();
+  for (const auto& prefix : c.volumes.host_path_allow_list) allow.push(Node::string(prefix));
+  Node volumes = Node::map();
+  volumes.set("hostPathAllowList", std::move(allow));
+
   Node root = Node::map();
   root.set("apiVersion", Node::string(std::string(kConfigApiVersion)));
   root.set("kind", Node::string(std::string(kConfigKind)));
@@ -353,6 +363,7 @@ Node encode_config(const AgentConfig& c) {
   root.set("maxPods", Node::integer(c.max_pods));
   root.set("cni", std::move(cni));
   root.set("cgroups", std::move(cgroups));
+  root.set("volumes", std::move(volumes));
   root.set("logLevel", Node::string(c.log_level));
   return root;
 }

@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "runtime/oci/oci_runtime.h"
 #include "runtime/oci/rootfs.h"
+#include "runtime/oci/volumes.h"
 
 namespace podagent::runtime::oci {
 
@@ -34,7 +35,6 @@ const model::Volume* find_volume(const model::Pod& pod, const std::string& name)
 }
 
 std::string volume_kind(const model::Volume& v) {
-  if (v.host_path) return "hostPath";
   if (v.downward_api) return "downwardAPI";
   if (v.config_map) return "configMap";
   if (v.secret) return "secret";
@@ -71,13 +71,21 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
     const std::string field = "volumeMounts[" + std::to_string(i) + "]";
     const model::Volume* v = find_volume(*config.pod, m.name);
     if (!v) return base::Error("no volume named \"" + m.name + "\" in the pod", field + ".name");
-    if (!v->empty_dir)
+    if (!v->empty_dir && !v->host_path)
       return base::Error("volume \"" + m.name + "\": " + volume_kind(*v) +
                              " volumes are not supported yet by the oci runtime",
                          field);
     if (!m.sub_path.empty() || !m.sub_path_expr.empty())
       return base::Error("subPath is not supported yet by the oci runtime", field + ".subPath");
-    out.push_back({pod_dir / "volumes" / m.name, m.mount_path, m.read_only,
+    fs::path source = pod_dir / "volumes" / m.name;
+    if (v->host_path) {
+      // Checked (and made, for the *OrCreate types) at each creation, as
+      // the kubelet checks at each mount, before the container starts.
+      auto host = prepare_host_path(v->name, *v->host_path, options_.host_path_allow_list);
+      if (!host) return base::Error(host.error().message, field);
+      source = std::move(*host);
+    }
+    out.push_back({std::move(source), m.mount_path, m.read_only,
                    propagation_of(m.mount_propagation)});
   }
   return out;

@@ -50,6 +50,9 @@ struct OciRuntimeOptions {
   // the OCI runtime puts each object in its own default cgroup.
   std::string cgroup_root;
   int64_t pod_pids_limit = 0;  // each pod's and container's pids limit; 0: none
+  // hostPath volumes are served only at or below these absolute paths
+  // (volumes.h: host_path_allowed); empty: every hostPath is refused.
+  std::vector<std::filesystem::path> host_path_allow_list;
 };
 
 // The `oci` backend: each sandbox is a pause container and each container

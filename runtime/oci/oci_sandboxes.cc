@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "runtime/oci/oci_runtime.h"
 #include "runtime/oci/rootfs.h"
+#include "runtime/oci/volumes.h"
 
 namespace podagent::runtime::oci {
 
@@ -97,10 +98,11 @@ base::Status OciRuntime::write_pod_files(const SandboxRecord& record, const mode
   for (const auto& [name, text] : files) {
     if (auto s = write_file_atomic(dir / name, text, false); !s) return s;
   }
-  // emptyDir volumes: plain directories shared by the pod's containers.
+  // emptyDir volumes: directories (tmpfs for medium Memory) shared by the
+  // pod's containers. remove_tree of the sandbox's directory unmounts them.
   for (const auto& v : pod.spec.volumes) {
     if (!v.empty_dir) continue;
-    if (auto s = mkdir_mode(dir / "volumes" / v.name, 0777); !s) return s;
+    if (auto s = prepare_empty_dir(dir / "volumes" / v.name, *v.empty_dir); !s) return s;
   }
   return base::Status::Ok();
 }

@@ -120,7 +120,7 @@ TEST_F(OciRuntimeE2eTest, UnsupportedVolumesAndMissingImagesAreClearErrors) {
   auto pod = make_pod("uid-vol", "vol");
   model::Volume host;
   host.name = "host";
-  host.host_path.emplace();
+  host.unsupported_sources = {"nfs"};  // validation refuses it; the runtime too
   pod->spec.volumes.push_back(host);
   SandboxConfig sb = sandbox_config_for(pod, dir_->logs_dir());
   auto sandbox = driver_.await(runtime_->run_sandbox(sb));
@@ -129,7 +129,7 @@ TEST_F(OciRuntimeE2eTest, UnsupportedVolumesAndMissingImagesAreClearErrors) {
   c.volume_mounts.push_back({"host", "/host", false, "", "", ""});
   auto created = driver_.await(runtime_->create_container(*sandbox, container_config_for(c, sb)));
   ASSERT_FALSE(created);
-  EXPECT_NE(created.error().message.find("hostPath volumes are not supported yet"),
+  EXPECT_NE(created.error().message.find("nfs volumes are not supported yet"),
             std::string::npos);
   auto other = make_pod("uid-kata", "kata");
   other->spec.runtime_class_name = "kata";
