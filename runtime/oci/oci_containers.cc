@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "runtime/oci/oci_runtime.h"
 #include "runtime/oci/rootfs.h"
+#include "runtime/oci/subpath.h"
 #include "runtime/oci/volumes.h"
 
 namespace podagent::runtime::oci {
@@ -52,6 +53,28 @@ base::Status touch(const fs::path& file) {
   return base::Status::Ok();
 }
 
+// The part of the volume at `volume_dir` that mount `m` names with its
+// subPath or subPathExpr (`input` gives the container's variables), in the
+// kubelet's words: "failed to prepare subPath for volumeMount ...".
+base::Result<fs::path> sub_path_source(const fs::path& volume_dir, const model::VolumeMount& m,
+                                       const ContainerSpecInput& input, const std::string& field) {
+  const std::string failed = "failed to prepare subPath for volumeMount \"" + m.name +
+                             "\" of container \"" + input.container->name + "\": ";
+  std::string sub_path = m.sub_path;
+  if (!m.sub_path_expr.empty()) {
+    auto env = container_env_vars(input);
+    if (!env) return env.error();
+    auto expanded = expand_sub_path_expr(m.sub_path_expr, *env);
+    if (!expanded) return base::Error(failed + expanded.error().message, field + ".subPathExpr");
+    sub_path = std::move(*expanded);
+  }
+  auto resolved = resolve_sub_path(volume_dir, sub_path);
+  if (!resolved)
+    return base::Error(failed + resolved.error().message,
+                       field + (m.sub_path_expr.empty() ? ".subPath" : ".subPathExpr"));
+  return resolved;
+}
+
 }  // namespace
 
 base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox& sandbox,
@@ -66,6 +89,13 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
   out.push_back(
       {container_dir / "termination-log", tm.empty() ? "/dev/termination-log" : tm, false, ""});
   const auto& mounts = config.spec.volume_mounts;
+  // What a subPathExpr's $(VAR) sees: the container's own variables.
+  ContainerSpecInput input;
+  input.pod = config.pod.get();
+  input.container = &config.spec;
+  input.node = options_.node;
+  input.hostname = sandbox.record.hostname;
+  input.pod_ips = sandbox.ips;
   for (size_t i = 0; i < mounts.size(); ++i) {
     const model::VolumeMount& m = mounts[i];
     const std::string field = "volumeMounts[" + std::to_string(i) + "]";
@@ -75,8 +105,6 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
       return base::Error("volume \"" + m.name + "\": " + volume_kind(*v) +
                              " volumes are not supported yet by the oci runtime",
                          field);
-    if (!m.sub_path.empty() || !m.sub_path_expr.empty())
-      return base::Error("subPath is not supported yet by the oci runtime", field + ".subPath");
     fs::path source = pod_dir / "volumes" / m.name;
     if (v->host_path) {
       // Checked (and made, for the *OrCreate types) at each creation, as
@@ -84,6 +112,11 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
       auto host = prepare_host_path(v->name, *v->host_path, options_.host_path_allow_list);
       if (!host) return base::Error(host.error().message, field);
       source = std::move(*host);
+    }
+    if (!m.sub_path.empty() || !m.sub_path_expr.empty()) {
+      auto part = sub_path_source(source, m, input, field);
+      if (!part) return part.error();
+      source = std::move(*part);
     }
     out.push_back({std::move(source), m.mount_path, m.read_only,
                    propagation_of(m.mount_propagation)});
