@@ -8,6 +8,9 @@
 #   PODAGENT_BENCH_LOG=debug bench/oci_start_bench.sh   # the agent's log level
 #   PODMAN_FULL_RUNS=n bench/oci_start_bench.sh   # podman rounds of the pod with its
 #                                                 # init container (default: runs)
+#   PODAGENT_BENCH_CNI=1 bench/oci_start_bench.sh # the agent's pods on a bridge network
+#                                                 # (CNI bridge + host-local + portmap, as the
+#                                                 # default network); otherwise loopback only
 #
 # It builds podagent, podagent-pause and agent_oci_start_bench (Release),
 # installs podman and catatonit (podman's infra process) with apt-get when
@@ -73,6 +76,7 @@ cleanup() {
   fi
   "${podman_cmd[@]}" pod rm -f -a >/dev/null 2>&1
   "${podman_cmd[@]}" rm -f -a >/dev/null 2>&1
+  [[ -n "${bridge:-}" ]] && ip link del "$bridge" 2>/dev/null
   awk -v w="$work" '$2 ~ "^" w { print $2 }' /proc/mounts | sort -r | while read -r m; do
     umount -l "$m"
   done
@@ -87,6 +91,18 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
 runtime = "runc"
 EOF
+# The pods' network: none (an empty CNI directory, whatever the node's
+# /etc/podagent/cni holds), or a bridge of the bench's own.
+bridge="pabench$$"
+mkdir -p "$work/cni"
+if [[ -n "${PODAGENT_BENCH_CNI:-}" ]]; then
+  cat >"$work/cni/10-bench.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "bench", "plugins": [
+  {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.214.0.0/16"}]], "dataDir": "$work/ipam"}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+EOF
+fi
 cat >"$work/config.yaml" <<EOF
 nodeName: bench
 manifestDir: $work/manifests
@@ -96,6 +112,7 @@ logLevel: $log_level
 api:
   socket: $work/api.sock
 runtime: {backend: oci}
+cni: {confDir: $work/cni}
 maxPods: $((pods + 10))
 nodeAllocatable: {cpu: "1000", memory: 1Ti}
 EOF
@@ -128,7 +145,9 @@ EOF
 "${podman_cmd[@]}" kube play --network none "$work/staging/warmup.yaml" >/dev/null 2>&1 || true
 "${podman_cmd[@]}" pod rm -f warmup >/dev/null 2>&1 || true
 
-echo "== start: $runs rounds (podagent $build, log level $log_level; $(nproc) cores)"
+network="loopback only"
+[[ -n "${PODAGENT_BENCH_CNI:-}" ]] && network="CNI bridge $bridge"
+echo "== start: $runs rounds (podagent $build, log level $log_level; $(nproc) cores; agent pods: $network)"
 "$build/bench/agent_oci_start_bench" start "${common[@]}" --runs "$runs" \
   --podman-full-runs "$podman_full_runs"
 if [[ "$pods" -gt 0 ]]; then

@@ -13,10 +13,16 @@
 // It is normalised to "% of one core for 1,000 probes per second".
 // Latency: each probe's duration (connect, request, response, close) as
 // the probe loop sees it, median and p99, against a bare asio connect.
+// The floor under all of them: the same number of blocking socket(),
+// connect(), close() calls per second from one plain thread, no event loop.
 // Prints figures; asserts nothing.
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -121,6 +127,34 @@ Phase run_phase(net::io_context& io, size_t probes, std::chrono::seconds length,
   return phase;
 }
 
+// `probes` connect-and-close cycles per second for `length`, each a blocking
+// socket/connect/close on this thread, paced to absolute deadlines: what a
+// connection per probe costs the kernel here, with nothing of ours around it.
+Phase syscall_floor(uint16_t port, size_t probes, std::chrono::seconds length) {
+  Phase phase;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const auto [user0, system0] = cpu_seconds();
+  const auto start = Clock::now();
+  const size_t total = probes * static_cast<size_t>(length.count());
+  for (size_t i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(1s) * i / probes);
+    const auto t0 = Clock::now();
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    if (fd >= 0) ::close(fd);
+    phase.durations_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!ok) ++phase.failures;
+  }
+  const auto [user1, system1] = cpu_seconds();
+  phase.user = user1 - user0;
+  phase.cpu = phase.user + system1 - system0;
+  phase.wall = std::chrono::duration<double>(Clock::now() - start).count();
+  return phase;
+}
+
 void report(const char* name, Phase& p, const Phase* bare) {
   std::sort(p.durations_ms.begin(), p.durations_ms.end());
   const size_t n = p.durations_ms.size();
@@ -186,9 +220,11 @@ int main(int argc, char** argv) {
 
   fmt::print("{} probe loops at a 1 s period, {} s per phase, server on 127.0.0.1:{}\n", probes, length.count(),
              port);
+  Phase floor = syscall_floor(port, probes, length);
   Phase bare = run_phase(io, probes, length, bare_connect);
   Phase http_phase = run_phase(io, probes, length, probe_with(http));
   Phase tcp_phase = run_phase(io, probes, length, probe_with(tcp_handler));
+  report("syscalls", floor, nullptr);
   report("bare", bare, nullptr);
   report("httpGet", http_phase, &bare);
   report("tcpSocket", tcp_phase, &bare);
