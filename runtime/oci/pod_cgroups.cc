@@ -14,6 +14,7 @@
 
 #include "base/unique_fd.h"
 #include "model/qos.h"
+#include "runtime/oci/rootfs.h"
 
 namespace podagent::runtime::oci {
 
@@ -44,23 +45,6 @@ std::vector<std::string> split(std::string_view text, char sep) {
   return out;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() &&
-        std::all_of(s.begin() + i + 1, s.begin() + i + 4,
-                    [](char c) { return c >= '0' && c <= '7'; })) {
-      out.push_back(
-          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // Mount point and super options of a cgroup or cgroup2 mount line, with its
 // type; nullopt for other lines.
 struct CgroupMount {
@@ -75,7 +59,7 @@ std::optional<CgroupMount> parse_line(std::string_view line) {
   if (f.size() < 5 || dash == f.end() || std::distance(dash, f.end()) < 4) return std::nullopt;
   const std::string& type = *(dash + 1);
   if (type != "cgroup" && type != "cgroup2") return std::nullopt;
-  return CgroupMount{type, unescape(f[4]), split(*(dash + 3), ',')};
+  return CgroupMount{type, unescape_mountinfo(f[4]), split(*(dash + 3), ',')};
 }
 
 // Sum over app containers and sidecars, or what runs beside the largest

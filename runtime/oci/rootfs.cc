@@ -13,23 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_mountinfo(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() &&
-        std::all_of(s.begin() + i + 1, s.begin() + i + 4,
-                    [](char c) { return c >= '0' && c <= '7'; })) {
-      out.push_back(
-          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 bool is_at_or_below(const fs::path& p, const fs::path& root) {
   auto r = root.begin();
   auto q = p.begin();
@@ -48,6 +31,22 @@ base::Status mkdirs(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string unescape_mountinfo(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() &&
+        std::all_of(s.begin() + i + 1, s.begin() + i + 4,
+                    [](char c) { return c >= '0' && c <= '7'; })) {
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
 
 base::Status mount_overlay(const std::vector<fs::path>& layers, const fs::path& upper,
                            const fs::path& work, const fs::path& target) {

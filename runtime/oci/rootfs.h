@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -21,6 +22,10 @@ base::Status mount_overlay(const std::vector<std::filesystem::path>& layers,
 // Unmounts every mount at or below `path` (deepest first, detached).
 // Succeeds when nothing is mounted there.
 base::Status unmount_all_under(const std::filesystem::path& path);
+
+// A mount point or source as /proc/self/mountinfo writes it, with the
+// \ooo escapes (of space, tab, newline and backslash) undone.
+std::string unescape_mountinfo(std::string_view s);
 
 // The mount points at or below `path`, from /proc/self/mountinfo.
 std::vector<std::filesystem::path> mounts_under(const std::filesystem::path& path);
