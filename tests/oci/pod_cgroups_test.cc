@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include "tests/oci/image_test_util.h"
 
 // Designated initializers name only what a case needs; GCC 12 warns about
 // the fields left out.
@@ -180,28 +181,14 @@ std::string read(const fs::path& file) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// A fresh directory, removed with its content.
-struct TempDir {
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "pod-cgroups-XXXXXX").string();
-    root_ = ::mkdtemp(pattern.data()) ? fs::path(pattern) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-  const fs::path& root() const { return root_; }
-
- private:
-  fs::path root_;
-};
+using image_testing::TempDir;
 
 // PodCgroups over plain directories standing in for the mounts.
 TEST(PodCgroups, CreatesTheTreeWithLimitsAndRemovesThePodLeafFirst) {
   TempDir dir;
-  ASSERT_FALSE(dir.root().empty());
-  const fs::path mem = dir.root() / "memory", cpu = dir.root() / "cpu", pids = dir.root() / "pids",
-                 other = dir.root() / "freezer";
+  ASSERT_FALSE(dir.path().empty());
+  const fs::path mem = dir.path() / "memory", cpu = dir.path() / "cpu", pids = dir.path() / "pids",
+                 other = dir.path() / "freezer";
   CgroupLayout layout{.controllers = {{"memory", mem}, {"cpu", cpu}, {"pids", pids}},
                       .hierarchies = {mem, cpu, pids, other}};
   PodCgroups cgroups(layout, {.root = "pa",
@@ -238,8 +225,8 @@ TEST(PodCgroups, CreatesTheTreeWithLimitsAndRemovesThePodLeafFirst) {
 
 TEST(PodCgroups, OnV2EnablesTheControllersNotYetOnAndWritesTheV2Files) {
   TempDir dir;
-  ASSERT_FALSE(dir.root().empty());
-  const fs::path top = dir.root();
+  ASSERT_FALSE(dir.path().empty());
+  const fs::path top = dir.path();
   std::ofstream(top / "cgroup.subtree_control") << "cpu memory pids\n";  // already on
   CgroupLayout layout{.version = CgroupVersion::V2, .unified = top, .hierarchies = {top}};
   layout.controllers = {{"cpu", top}, {"memory", top}};  // no pids controller

@@ -16,28 +16,14 @@
 
 #include "base/unique_fd.h"
 #include "runtime/oci/rootfs.h"
+#include "tests/oci/image_test_util.h"
 
 namespace podagent::runtime::oci {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "podagent-volumes-XXXXXX").string();
-    if (!::mkdtemp(t.data())) std::abort();
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using image_testing::TempDir;
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
