@@ -1,4 +1,5 @@
 #include "config/agent_config.h"
+#include "tests/config/config_test_util.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -17,12 +18,7 @@ namespace fs = std::filesystem;
 
 const std::string kExample = std::string(PODAGENT_TEST_DATA) + "/../../config/podagent.yaml";
 
-// Every "field: message" line, for readable failures.
-std::string dump(const ConfigErrors& errors) {
-  std::string out;
-  for (const auto& e : errors) out += e.to_string() + "\n";
-  return out;
-}
+using testing::errors_of;
 
 bool has_error(const ConfigErrors& errors, std::string_view field, std::string_view text = "") {
   for (const auto& e : errors)
@@ -73,14 +69,14 @@ TEST(AgentConfigDefaults, AreValidOnceResolved) {
   AgentConfig c;
   resolve_defaults(c, "Node-1.Example");
   EXPECT_EQ(c.node_name, "node-1.example");
-  EXPECT_EQ(dump(validate_config(c)), "");
+  EXPECT_EQ(errors_of(validate_config(c)), "");
 }
 
 TEST(AgentConfigDefaults, EmptyHostNameIsReported) {
   AgentConfig c;
   resolve_defaults(c, "");
   EXPECT_TRUE(has_error(validate_config(c), "nodeName", "Required value"))
-      << dump(validate_config(c));
+      << errors_of(validate_config(c));
 }
 
 // The documentation file cannot drift from the code: loading it gives exactly
@@ -90,7 +86,7 @@ TEST(ExampleConfig, EqualsTheEmbeddedDefaults) {
   ASSERT_TRUE(in) << kExample;
   std::string text((std::istreambuf_iterator<char>(in)), {});
   AgentConfig c;
-  EXPECT_EQ(dump(decode(text, c)), "");
+  EXPECT_EQ(errors_of(decode(text, c)), "");
   EXPECT_EQ(c, AgentConfig{});
 }
 
@@ -133,7 +129,7 @@ cni: {binDirs: [/opt/cni/bin, /usr/lib/cni]}
 logLevel: debug
 )",
                        c);
-  EXPECT_EQ(dump(errors), "");
+  EXPECT_EQ(errors_of(errors), "");
   EXPECT_EQ(c.node_name, "edge-7");
   EXPECT_EQ(c.api.socket_mode, 0600u);
   EXPECT_EQ(c.api.socket_group, "100");
@@ -158,9 +154,9 @@ logLevel: debug
 
 TEST(DecodeConfig, EmptyFileAndNullsKeepDefaults) {
   AgentConfig c;
-  EXPECT_EQ(dump(decode("", c)), "");
-  EXPECT_EQ(dump(decode("# nothing\n", c)), "");
-  EXPECT_EQ(dump(decode("manifestDir:\nruntime: ~\n", c)), "");
+  EXPECT_EQ(errors_of(decode("", c)), "");
+  EXPECT_EQ(errors_of(decode("# nothing\n", c)), "");
+  EXPECT_EQ(errors_of(decode("manifestDir:\nruntime: ~\n", c)), "");
   EXPECT_EQ(c, AgentConfig{});
 }
 
@@ -169,7 +165,7 @@ TEST(DecodeConfig, UnknownFieldsAreErrorsWithTheirPath) {
   auto errors =
       decode("runtime:\n  backnd: fake\nmanifestdir: /x\napi: {tcp: {enable: true}}\n", c);
   EXPECT_EQ(
-      dump(errors),
+      errors_of(errors),
       "runtime.backnd: unknown field\nmanifestdir: unknown field\napi.tcp.enable: unknown field\n");
 }
 
@@ -187,7 +183,7 @@ cni: {binDirs: /usr/lib/cni}
 kind: KubeletConfiguration
 )",
                        c);
-  EXPECT_EQ(errors.size(), 13u) << dump(errors);
+  EXPECT_EQ(errors.size(), 13u) << errors_of(errors);
   EXPECT_TRUE(has_error(errors, "nodeName", "expected string, got list"));
   EXPECT_TRUE(has_error(errors, "api.socketMode", "\"0999\""));
   EXPECT_TRUE(has_error(errors, "api.tcp.enabled", "expected boolean, got string"));
@@ -221,7 +217,7 @@ TEST(EncodeConfig, RoundTripsThroughYaml) {
   c.node_allocatable.memory = *model::Quantity::parse("512Mi");
   c.cni.bin_dirs = {"/a", "/b"};
   AgentConfig back;
-  EXPECT_EQ(dump(decode(render_config_yaml(c), back)), "");
+  EXPECT_EQ(errors_of(decode(render_config_yaml(c), back)), "");
   EXPECT_EQ(back, c) << render_config_yaml(c);
 }
 
@@ -243,7 +239,7 @@ TEST(ValidateConfig, ReportsEveryInvalidValueWithItsPath) {
   c.cni.bin_dirs = {"/ok", "relative"};
   c.log_level = "verbose";
   auto errors = validate_config(c);
-  EXPECT_TRUE(has_error(errors, "nodeName")) << dump(errors);
+  EXPECT_TRUE(has_error(errors, "nodeName")) << errors_of(errors);
   EXPECT_TRUE(has_error(errors, "manifestDir", "must be an absolute path"));
   EXPECT_TRUE(has_error(errors, "api.tcp.address", "\"localhost\""));
   EXPECT_TRUE(has_error(errors, "api.tcp.tlsKeyFile", "set together"));
@@ -267,7 +263,7 @@ TEST(ValidateConfig, BackoffMaxBelowInitial) {
   c.crash_loop_back_off.initial = 1min;
   c.crash_loop_back_off.max = 30s;
   auto errors = validate_config(c);
-  ASSERT_EQ(errors.size(), 1u) << dump(errors);
+  ASSERT_EQ(errors.size(), 1u) << errors_of(errors);
   EXPECT_EQ(errors[0].to_string(),
             "crashLoopBackOff.max: Invalid value: \"30s\": must be greater than or equal to "
             "crashLoopBackOff.initial (1m)");
@@ -279,7 +275,7 @@ TEST(ValidateConfig, ListenAddresses) {
     resolve_defaults(c, "n");
     c.api.tcp.enabled = true;
     c.api.tcp.address = ok;
-    EXPECT_EQ(dump(validate_config(c)), "") << ok;
+    EXPECT_EQ(errors_of(validate_config(c)), "") << ok;
   }
   for (const char* bad :
        {"", "6443", "127.0.0.1:", "127.0.0.1:65536", "::1:443", "[::1:443", "h:p"}) {
@@ -308,7 +304,7 @@ TEST(Overrides, SetFieldsLikeTheFileDoes) {
         Override{"cni.binDirs", "[/a, /b]"}, Override{"api.socketMode", "0600"},
         Override{"runtime.runtimeHandlers.kata", "/opt/kata"}, Override{"nodeName", "123", false},
         Override{"api.tcp.enabled", "true"}})
-    EXPECT_EQ(dump(apply_override(o, c)), "") << o.path;
+    EXPECT_EQ(errors_of(apply_override(o, c)), "") << o.path;
   EXPECT_EQ(c.crash_loop_back_off.initial, 1s);
   EXPECT_EQ(c.max_pods, 7);
   EXPECT_EQ(c.cni.bin_dirs, (std::vector<std::string>{"/a", "/b"}));
@@ -321,7 +317,7 @@ TEST(Overrides, SetFieldsLikeTheFileDoes) {
 
 TEST(Overrides, ReportUnknownPathsAndBadValues) {
   AgentConfig c;
-  EXPECT_EQ(dump(apply_override({"runtime.backnd", "fake"}, c)), "runtime.backnd: unknown field\n");
+  EXPECT_EQ(errors_of(apply_override({"runtime.backnd", "fake"}, c)), "runtime.backnd: unknown field\n");
   EXPECT_TRUE(has_error(apply_override({"crashLoopBackOff.initial", "soon"}, c),
                         "crashLoopBackOff.initial", "\"soon\""));
   EXPECT_TRUE(has_error(apply_override({"maxPods", "[1"}, c), "maxPods"));
@@ -335,7 +331,7 @@ TEST_F(LoadConfig, MissingDefaultFileMeansEmbeddedDefaults) {
   LoadOptions options;
   options.default_path = (dir_ / "absent.yaml").string();
   LoadedConfig loaded = load_config(options);
-  ASSERT_TRUE(loaded.ok()) << dump(loaded.errors);
+  ASSERT_TRUE(loaded.ok()) << errors_of(loaded.errors);
   EXPECT_EQ(loaded.source, "embedded defaults");
   EXPECT_FALSE(loaded.config->node_name.empty());  // the host name
   AgentConfig want;
@@ -350,7 +346,7 @@ TEST_F(LoadConfig, MissingExplicitFileIsAnError) {
   EXPECT_FALSE(loaded.ok());
   ASSERT_EQ(loaded.errors.size(), 1u);
   EXPECT_NE(loaded.errors[0].message.find("No such file"), std::string::npos)
-      << dump(loaded.errors);
+      << errors_of(loaded.errors);
 }
 
 TEST_F(LoadConfig, FlagsOverrideTheFile) {
@@ -358,7 +354,7 @@ TEST_F(LoadConfig, FlagsOverrideTheFile) {
   options.path = write("c.yaml", "nodeName: from-file\nmaxPods: 5\nlogLevel: debug\n");
   options.overrides = {{"nodeName", "from-flag", false}, {"maxPods", "9"}};
   LoadedConfig loaded = load_config(options);
-  ASSERT_TRUE(loaded.ok()) << dump(loaded.errors);
+  ASSERT_TRUE(loaded.ok()) << errors_of(loaded.errors);
   EXPECT_EQ(loaded.source, options.path);
   EXPECT_EQ(loaded.config->node_name, "from-flag");
   EXPECT_EQ(loaded.config->max_pods, 9);
@@ -373,7 +369,7 @@ TEST_F(LoadConfig, AnInvalidConfigIsRefusedWholeWithEveryError) {
   LoadedConfig loaded = load_config(options);
   EXPECT_FALSE(loaded.config.has_value());
   EXPECT_EQ(
-      dump(loaded.errors),
+      errors_of(loaded.errors),
       "runtime.backnd: unknown field\n"
       "crashLoopBackOff.max: Invalid value: \"1s\": must be greater than or equal to "
       "crashLoopBackOff.initial (2s)\n"
@@ -387,7 +383,7 @@ TEST_F(LoadConfig, SyntaxErrorsNameTheFile) {
   options.path = write("c.yaml", "maxPods: [1,\n");
   LoadedConfig loaded = load_config(options);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.errors[0].message.find(*options.path), std::string::npos) << dump(loaded.errors);
+  EXPECT_NE(loaded.errors[0].message.find(*options.path), std::string::npos) << errors_of(loaded.errors);
 }
 
 }  // namespace

@@ -3,15 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "config/agent_config.h"
+#include "tests/config/config_test_util.h"
 
 namespace podagent::config {
 namespace {
 
-std::string errors_of(const ConfigErrors& errors) {
-  std::string out;
-  for (const auto& e : errors) out += e.to_string() + "\n";
-  return out;
-}
+using testing::errors_of;
 
 TEST(VolumesConfig, DefaultRefusesEveryHostPathAndAListRoundTrips) {
   AgentConfig c;
