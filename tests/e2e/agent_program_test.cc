@@ -20,69 +20,16 @@ using agent::testing::field;
 using agent::testing::http;
 using agent::testing::move_in;
 using agent::testing::parse_json;
-using runtime::oci::testing::busybox_archive;
 using runtime::oci::testing::find_leaks;
 using runtime::oci::testing::read_file;
 
-class AgentProgramTest : public ::testing::Test {
+class AgentProgramTest : public ProgramTest {
  protected:
-  void SetUp() override {
-    std::string why;
-    if (!runtime::oci::testing::can_run_containers(&why)) GTEST_SKIP() << why;
-    dir_.emplace();
-    fs::create_directories(manifests());
-    // The program's own state dir (the test dir's holds an image already).
-    const std::string d = dir_->root().string();
-    config_ = (dir_->root() / "config.yaml").string();
-    std::ofstream(config_) << "nodeName: node1\nmanifestDir: " << d << "/manifests\nstateDir: "
-                           << state_dir().string() << "\npodLogsDir: " << d
-                           << "/logs\napi: {socket: " << socket() << "}\ncgroups: {root: "
-                           << cgroup_root() << "}\n";
-  }
-  void TearDown() override {
-    if (!dir_) return;
-    if (agent_) {
-      agent_->kill(SIGTERM);
-      EXPECT_EQ(agent_->wait(), 0);
-      agent_.reset();
-    }
-    if (HasFailure()) std::cerr << "agent log:\n" << read_file(dir_->root() / "agent.log");
-    // Whatever the test left running (the README's pod ignores SIGTERM for
-    // 30 s: it is not deleted through the agent).
-    const std::vector<std::string> ids = sweep(state_dir(), cgroup_root());
-    EXPECT_EQ(find_leaks(state_dir(), ids), std::vector<std::string>{});
-    EXPECT_EQ(pod_cgroups_left(cgroup_root()), std::vector<std::string>{});
-    remove_test_cgroups(cgroup_root());
-    dir_.reset();
-  }
-
-  fs::path state_dir() const { return dir_->root() / "agent-state"; }
-  fs::path manifests() const { return dir_->root() / "manifests"; }
-  std::string socket() const { return (dir_->root() / "api.sock").string(); }
-  std::string cgroup_root() const { return test_cgroup_root(dir_->root()); }
-
-  void import_image(const std::string& name) {
-    std::string out;
-    ASSERT_EQ(run_podagent({"image", "import", busybox_archive().string(), "--name", name,
-                            "--config", config_},
-                           &out),
-              0)
-        << out;
-  }
-  void start() {
-    agent_ = std::make_unique<AgentProcess>(std::vector<std::string>{"run", "--config", config_},
-                                            dir_->root() / "agent.log");
-    ASSERT_TRUE(wait_until([&] { return http(socket(), "GET", "/readyz").status == 200; }));
-  }
   std::vector<model::Node> pods() {
     const model::Node list = parse_json(http(socket(), "GET", "/api/v1/pods").body);
     const model::Node* items = list.find("items");
     return items ? items->items : std::vector<model::Node>{};
   }
-
-  std::optional<runtime::oci::testing::OciTestDir> dir_;
-  std::string config_;
-  std::unique_ptr<AgentProcess> agent_;
 };
 
 struct Started {

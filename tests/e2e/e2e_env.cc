@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -346,6 +347,58 @@ bool E2eTest::wait_gone(const std::string& name, std::chrono::milliseconds limit
 
 std::string E2eTest::logs(const std::string& pod, const std::string& container) {
   return get("/api/v1/namespaces/default/pods/" + pod + "/log?container=" + container).body;
+}
+
+}  // namespace podagent::e2e
+
+namespace podagent::e2e {
+
+void ProgramTest::SetUp() {
+  std::string why;
+  if (!oci_testing::can_run_containers(&why)) GTEST_SKIP() << why;
+  dir_.emplace();
+  fs::create_directories(manifests());
+  // The program's own state dir (the test dir's holds an image already).
+  const std::string d = dir_->root().string();
+  config_ = (dir_->root() / "config.yaml").string();
+  std::ofstream(config_) << "nodeName: node1\nmanifestDir: " << d << "/manifests\nstateDir: "
+                         << state_dir().string() << "\npodLogsDir: " << d
+                         << "/logs\napi: {socket: " << socket() << "}\ncgroups: {root: "
+                         << cgroup_root() << "}\n";
+}
+
+void ProgramTest::TearDown() {
+  if (!dir_) return;
+  if (agent_) {
+    agent_->kill(SIGTERM);
+    EXPECT_EQ(agent_->wait(), 0);
+    agent_.reset();
+  }
+  if (HasFailure()) {
+    const std::string log = oci_testing::read_file(dir_->root() / "agent.log");
+    std::cerr << "agent log (tail):\n" << (log.size() > 20000 ? log.substr(log.size() - 20000) : log);
+  }
+  // Whatever the test left running (a pod not deleted through the agent).
+  const std::vector<std::string> ids = sweep(state_dir(), cgroup_root());
+  EXPECT_EQ(oci_testing::find_leaks(state_dir(), ids), std::vector<std::string>{});
+  EXPECT_EQ(pod_cgroups_left(cgroup_root()), std::vector<std::string>{});
+  remove_test_cgroups(cgroup_root());
+  dir_.reset();
+}
+
+void ProgramTest::import_image(const std::string& name) {
+  std::string out;
+  ASSERT_EQ(run_podagent({"image", "import", oci_testing::busybox_archive().string(), "--name",
+                          name, "--config", config_},
+                         &out),
+            0)
+      << out;
+}
+
+void ProgramTest::start() {
+  agent_ = std::make_unique<AgentProcess>(std::vector<std::string>{"run", "--config", config_},
+                                          dir_->root() / "agent.log");
+  ASSERT_TRUE(wait_until([&] { return http(socket(), "GET", "/readyz").status == 200; }));
 }
 
 }  // namespace podagent::e2e

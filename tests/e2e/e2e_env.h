@@ -136,4 +136,30 @@ class E2eTest : public ::testing::Test {
   std::vector<std::string> ids_;  // seen while pods ran, for find_leaks
 };
 
+// A test of the built podagent program run as a user runs it: a temp dir
+// with a config file (its own state, manifest and log directories, API
+// socket and cgroup root), `podagent image import`, `podagent run` as a
+// child process. Skipped when the machine cannot run containers. TearDown
+// stops the agent with SIGTERM, removes what it left and checks that
+// nothing leaked (processes, mounts, records, pod cgroups).
+class ProgramTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  fs::path state_dir() const { return dir_->root() / "agent-state"; }
+  fs::path manifests() const { return dir_->root() / "manifests"; }
+  std::string socket() const { return (dir_->root() / "api.sock").string(); }
+  std::string cgroup_root() const { return test_cgroup_root(dir_->root()); }
+
+  // `podagent image import` of the busybox test image as `name`.
+  void import_image(const std::string& name);
+  // `podagent run` on the config, once /readyz answers 200.
+  void start();
+
+  std::optional<runtime::oci::testing::OciTestDir> dir_;
+  std::string config_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
 }  // namespace podagent::e2e
