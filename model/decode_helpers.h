@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/config_object.h"
 #include "model/field_error.h"
 #include "model/node.h"
 #include "model/pod.h"
@@ -104,6 +105,7 @@ bool read(Context& c, const Node& n, const std::string& path, ResourceList& out)
 bool read_verbatim(Context& c, const Node& n, const std::string& path, Node& out);
 
 // Structs, defined in the decoder files.
+bool read(Context& c, const Node& n, const std::string& path, ObjectMeta& out);
 bool read(Context& c, const Node& n, const std::string& path, Container& out);
 bool read(Context& c, const Node& n, const std::string& path, Volume& out);
 bool read(Context& c, const Node& n, const std::string& path, ObjectFieldSelector& out);
@@ -136,6 +138,17 @@ bool read(Context& c, const Node& n, const std::string& path, std::vector<T>& ou
   }
   return true;
 }
+
+// The envelope of one document (pod_decoder.cc); `prefix` is "" or "items[i]".
+// apiVersion must be "v1" (else an error at prefix.apiVersion).
+void check_api_version(Context& c, const Node& doc, const std::string& prefix);
+// The kind of a document, or "" after recording why there is none.
+std::string read_kind(Context& c, const Node& doc, const std::string& prefix);
+
+// The body of a ConfigMap or Secret map whose envelope the caller checked
+// (config_object_decoder.cc).
+void read_config_map(Context& c, const Node& doc, ConfigMap& out);
+void read_secret(Context& c, const Node& doc, Secret& out);
 
 // Parses an RFC 3339 time; nullopt when malformed. Shared with tests.
 std::optional<WallTime> parse_rfc3339(std::string_view text);

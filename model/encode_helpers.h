@@ -86,6 +86,7 @@ void put_optional(Node& m, const char* key, const std::optional<T>& v, F&& encod
 }
 
 // Shared between the container and volume encoders.
+Node encode_metadata(const ObjectMeta& m);  // the Pod's, ConfigMap's and Secret's
 Node encode_field_selector(const ObjectFieldSelector& s);
 Node encode_resource_field_selector(const ResourceFieldSelector& s);
 Node encode_seccomp_profile(const SeccompProfile& p);

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/config_object_codec.h"
 #include "model/document.h"
 #include "model/field_error.h"
 #include "model/pod.h"
@@ -22,17 +23,22 @@ struct DecodedPod {
 
 struct DecodeResult {
   std::vector<DecodedPod> pods;
-  // Errors of the text as a whole (syntax, limits); no pods when set.
+  // The ConfigMap and Secret documents (and List items), in text order.
+  std::vector<DecodedConfigMap> config_maps;
+  std::vector<DecodedSecret> secrets;
+  // Errors of the text as a whole (syntax, limits); nothing else when set.
   FieldErrors errors;
 
-  bool ok() const;  // no errors at all, in the text or in any pod
+  // No errors at all, in the text or in any pod, ConfigMap or Secret.
+  bool ok() const;
 };
 
-// Decodes a manifest: a Pod, a v1 List or PodList of pods, or several of
-// those as "---" separated YAML documents; YAML or JSON. Pure: no defaults
-// are applied and nothing is validated beyond types.
+// Decodes a manifest: a Pod, ConfigMap or Secret, a v1 List (or PodList) of
+// them, or several of those as "---" separated YAML documents; YAML or JSON.
+// Pure: no defaults are applied and nothing is validated beyond types
+// (base64 included).
 DecodeResult decode_pods(std::string_view text, const DocumentLimits& limits = {});
-// The same for one document already parsed.
+// The same for one document already parsed; appends to `out`.
 void decode_pod_document(const Node& document, std::string_view where, DecodeResult& out);
 
 // The Pod as the Kubernetes API shows it (apiVersion, kind, metadata, spec,

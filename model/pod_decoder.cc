@@ -1,6 +1,7 @@
-// Decoding of Pod documents: the envelope (Pod, List, PodList), metadata and
-// the pod-level part of the spec. Containers, volumes and status are decoded
-// in container_decoder.cc, volume_decoder.cc and status_decoder.cc.
+// Decoding of manifest documents: the envelope (Pod, ConfigMap, Secret, List,
+// PodList), metadata and the pod-level part of the spec. Containers, volumes
+// and status are decoded in container_decoder.cc, volume_decoder.cc and
+// status_decoder.cc; ConfigMaps and Secrets in config_object_decoder.cc.
 
 #include "model/decode_helpers.h"
 #include "model/pod_codec.h"
@@ -11,6 +12,10 @@ bool DecodeResult::ok() const {
   if (!errors.empty()) return false;
   for (const auto& p : pods)
     if (!p.errors.empty()) return false;
+  for (const auto& m : config_maps)
+    if (!m.errors.empty()) return false;
+  for (const auto& s : secrets)
+    if (!s.errors.empty()) return false;
   return true;
 }
 
@@ -155,11 +160,7 @@ bool read(Context& c, const Node& n, const std::string& path, PodSpec& out) {
   return r.is_map();
 }
 
-namespace {
-
-const std::vector<std::string> kSupportedKinds = {"List", "Pod", "PodList"};
-
-// apiVersion of a Pod or List: "v1" only. `prefix` is "" or "items[i]".
+// apiVersion of every kind read here: "v1" only.
 void check_api_version(Context& c, const Node& doc, const std::string& prefix) {
   const std::string path = child(prefix, "apiVersion");
   const Node* v = doc.find("apiVersion");
@@ -171,7 +172,6 @@ void check_api_version(Context& c, const Node& doc, const std::string& prefix) {
   }
 }
 
-// The kind of a document, or "" after recording why there is none.
 std::string read_kind(Context& c, const Node& doc, const std::string& prefix) {
   const std::string path = child(prefix, "kind");
   const Node* v = doc.find("kind");
@@ -180,6 +180,11 @@ std::string read_kind(Context& c, const Node& doc, const std::string& prefix) {
   else read(c, *v, path, kind);
   return kind;
 }
+
+namespace {
+
+const std::vector<std::string> kSupportedKinds = {"ConfigMap", "List", "Pod", "PodList", "Secret"};
+const std::vector<std::string> kSupportedItemKinds = {"ConfigMap", "Pod", "Secret"};
 
 // Decodes one Pod map (its envelope already checked) into `out`.
 void read_pod(Context& c, const Node& doc, Pod& out) {
@@ -199,6 +204,22 @@ std::string join_where(std::string_view where, const std::string& part) {
   return std::string(where) + ", " + part;
 }
 
+// A ConfigMap or Secret map (document or List item) of kind `kind`.
+void decode_config_object(const Node& doc, const std::string& kind, const std::string& prefix,
+                          const std::string& where, DecodeResult& out) {
+  auto decode = [&](auto& decoded, auto read_body) {
+    decoded.where = where;
+    Context c(decoded.errors, decoded.warnings);
+    check_api_version(c, doc, prefix);
+    read_body(c, doc, decoded.object);
+  };
+  if (kind == "ConfigMap") {
+    decode(out.config_maps.emplace_back(), read_config_map);
+  } else {
+    decode(out.secrets.emplace_back(), read_secret);
+  }
+}
+
 void decode_list(const Node& doc, std::string_view where, DecodeResult& out) {
   DecodedPod envelope;
   envelope.where = std::string(where);
@@ -212,6 +233,8 @@ void decode_list(const Node& doc, std::string_view where, DecodeResult& out) {
   r.done();
   if (items != nullptr && !items->is_null() && !items->is_sequence()) c.type_error(*items, "items", "list");
   const size_t first = out.pods.size();
+  const size_t first_map = out.config_maps.size();
+  const size_t first_secret = out.secrets.size();
   if (items != nullptr && items->is_sequence()) {
     for (size_t i = 0; i < items->items.size(); ++i) {
       const Node& item = items->items[i];
@@ -221,8 +244,13 @@ void decode_list(const Node& doc, std::string_view where, DecodeResult& out) {
       Context ic(decoded.errors, decoded.warnings);
       if (!item.is_map()) {
         ic.type_error(item, prefix, "map");
-      } else if (std::string kind = read_kind(ic, item, prefix); !kind.empty() && kind != "Pod") {
-        ic.error(FieldError::not_supported(child(prefix, "kind"), quote(kind), {"Pod"}));
+      } else if (std::string kind = read_kind(ic, item, prefix);
+                 kind == "ConfigMap" || kind == "Secret") {
+        decode_config_object(item, kind, prefix, decoded.where, out);
+        continue;
+      } else if (!kind.empty() && kind != "Pod") {
+        ic.error(
+            FieldError::not_supported(child(prefix, "kind"), quote(kind), kSupportedItemKinds));
       } else if (!kind.empty()) {
         check_api_version(ic, item, prefix);
         read_pod(ic, item, decoded.pod);
@@ -231,14 +259,21 @@ void decode_list(const Node& doc, std::string_view where, DecodeResult& out) {
     }
   }
   // Errors of the List itself are an entry of their own (with no usable
-  // pod); its warnings travel with its first pod, and are dropped when it has
-  // none, rather than make an entry that would look like an empty pod.
+  // pod); its warnings travel with its first pod (else its first ConfigMap,
+  // else its first Secret), and are dropped when it has none, rather than
+  // make an entry that would look like an empty pod.
   if (!envelope.errors.empty()) {
     out.pods.push_back(std::move(envelope));
-  } else if (out.pods.size() > first) {
-    auto& w = out.pods[first].warnings;
-    w.insert(w.begin(), envelope.warnings.begin(), envelope.warnings.end());
+    return;
   }
+  FieldErrors* w = nullptr;
+  if (out.pods.size() > first)
+    w = &out.pods[first].warnings;
+  else if (out.config_maps.size() > first_map)
+    w = &out.config_maps[first_map].warnings;
+  else if (out.secrets.size() > first_secret)
+    w = &out.secrets[first_secret].warnings;
+  if (w != nullptr) w->insert(w->begin(), envelope.warnings.begin(), envelope.warnings.end());
 }
 
 }  // namespace
@@ -256,6 +291,8 @@ void decode_pod_document(const Node& document, std::string_view where, DecodeRes
   }
   const std::string kind = read_kind(c, document, "");
   if (kind == "List" || kind == "PodList") return decode_list(document, where, out);
+  if (kind == "ConfigMap" || kind == "Secret")
+    return decode_config_object(document, kind, "", std::string(where), out);
   if (kind == "Pod") {
     check_api_version(c, document, "");
     read_pod(c, document, decoded.pod);

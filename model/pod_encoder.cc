@@ -7,7 +7,6 @@
 
 namespace podagent::model {
 namespace encoding {
-namespace {
 
 Node encode_metadata(const ObjectMeta& m) {
   Node n = Node::map();
@@ -24,6 +23,8 @@ Node encode_metadata(const ObjectMeta& m) {
   put(n, "annotations", m.annotations);
   return n;
 }
+
+namespace {
 
 Node encode_security_context(const PodSecurityContext& s) {
   Node n = Node::map();

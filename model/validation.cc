@@ -243,7 +243,9 @@ void validate_labels(const std::map<std::string, std::string>& labels, const std
   }
 }
 
-void validate_metadata(const ObjectMeta& meta, FieldErrors& out) {
+}  // namespace
+
+void validation_detail::validate_object_meta(const ObjectMeta& meta, FieldErrors& out) {
   if (meta.name.empty())
     out.push_back(FieldError::required("metadata.name", "name or generateName is required"));
   else
@@ -263,6 +265,13 @@ void validate_metadata(const ObjectMeta& meta, FieldErrors& out) {
   }
   if (annotation_bytes > kAnnotationsMaxBytes)
     out.push_back(FieldError::too_long("metadata.annotations", "", kAnnotationsMaxBytes));
+}
+
+namespace {
+
+// The object rules, then the annotations only a pod reads.
+void validate_metadata(const ObjectMeta& meta, FieldErrors& out) {
+  validate_object_meta(meta, out);
   for (const char* key : {kAnnotationCrashloopInitial, kAnnotationCrashloopMax}) {
     auto it = meta.annotations.find(key);
     if (it == meta.annotations.end()) continue;

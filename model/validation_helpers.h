@@ -48,6 +48,10 @@ inline std::string key(const std::string& path, std::string_view k) {
   return path + "[" + std::string(k) + "]";
 }
 
+// metadata of any object: name (DNS-1123 subdomain), namespace, labels and
+// annotations (validation.cc).
+void validate_object_meta(const ObjectMeta& meta, FieldErrors& out);
+
 // Appends one Invalid error (value shown quoted) per message.
 void add_invalid_each(FieldErrors& out, const std::string& field, std::string_view value,
                       const std::vector<std::string>& msgs);

@@ -3,6 +3,7 @@
 #include <set>
 #include <utility>
 
+#include "model/config_object_codec.h"
 #include "model/pod_codec.h"
 #include "static-pods/static_pod_naming.h"
 
@@ -20,6 +21,50 @@ std::string at(const std::string& where, const std::string& text) {
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
   return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Defaults and validates each decoded ConfigMap or Secret; the usable ones
+// go to `good`, the problems of the others to `problems`.
+template <typename Decoded, typename T>
+void check_objects(std::vector<Decoded>& decoded, model::FieldErrors (*validate)(const T&),
+                   std::vector<T>& good, std::vector<std::string>& problems) {
+  for (Decoded& d : decoded) {
+    model::FieldErrors errors = d.errors;
+    if (errors.empty()) {
+      model::apply_defaults(d.object);
+      errors = validate(d.object);
+    }
+    for (const model::FieldError& e : errors) problems.push_back(at(d.where, e.to_string()));
+    good.push_back(std::move(d.object));
+  }
+}
+
+// "metadata.name: Duplicate value: "x": namespace "ns" already has <what>
+// from file "f", which wins".
+std::string duplicate_problem(const std::string& name, const std::string& namespace_,
+                              const std::string& what, const std::string& winner) {
+  model::FieldError dup = model::FieldError::duplicate("metadata.name", model::quote(name));
+  dup.detail = "namespace " + model::quote(namespace_) + " already has " + what + " from file " +
+               model::quote(winner) + ", which wins";
+  return dup.to_string();
+}
+
+// Adds a file's objects of one kind to `into`, unless an earlier one holds
+// the name; those are reported in `problems`.
+template <typename T>
+void add_objects(const std::vector<T>& objects, const std::string& file, const char* what,
+                 std::map<model::ObjectKey, T>& into,
+                 std::map<model::ObjectKey, std::string>& owner,
+                 std::vector<std::string>& problems) {
+  for (const T& object : objects) {
+    model::ObjectKey key{object.metadata.namespace_, object.metadata.name};
+    auto [it, inserted] = owner.emplace(key, file);
+    if (!inserted) {
+      problems.push_back(duplicate_problem(key.second, key.first, what, it->second));
+      continue;
+    }
+    into.emplace(std::move(key), object);
+  }
 }
 
 }  // namespace
@@ -84,31 +129,42 @@ void ManifestDir::parse_into(FileState& state, const std::string& name,
     for (const model::FieldError& e : errors) problems.push_back(at(d.where, e.to_string()));
     pods.push_back(std::move(d.pod));
   }
-  if (problems.empty() && pods.empty()) problems.push_back("the file holds no pod");
+  std::vector<model::ConfigMap> config_maps;
+  std::vector<model::Secret> secrets;
+  check_objects(decoded.config_maps, &model::validate_config_map, config_maps, problems);
+  check_objects(decoded.secrets, &model::validate_secret, secrets, problems);
+  if (problems.empty() && pods.empty() && config_maps.empty() && secrets.empty())
+    problems.push_back("the file holds no pod, ConfigMap or Secret");
 
   state.problems = std::move(problems);
-  if (state.problems.empty()) state.good = std::move(pods);
+  if (!state.problems.empty()) return;
+  state.good = std::move(pods);
+  state.good_config_maps = std::move(config_maps);
+  state.good_secrets = std::move(secrets);
 }
 
 void ManifestDir::rebuild() {
   ManifestSnapshot desired;
   ManifestErrors errors;
   std::map<std::pair<std::string, std::string>, std::string> owner;  // (ns, name) -> file
+  std::map<model::ObjectKey, std::string> map_owner;
+  std::map<model::ObjectKey, std::string> secret_owner;
   for (const auto& [name, state] : files_) {
     std::vector<std::string> problems = state.problems;
     for (const model::Pod& pod : state.good) {
       auto key = std::make_pair(pod.metadata.namespace_, pod.metadata.name);
       auto [it, inserted] = owner.emplace(key, name);
       if (!inserted) {
-        model::FieldError dup =
-            model::FieldError::duplicate("metadata.name", model::quote(pod.metadata.name));
-        dup.detail = "namespace " + model::quote(pod.metadata.namespace_) +
-                     " already has it from file " + model::quote(it->second) + ", which wins";
-        problems.push_back(dup.to_string());
+        problems.push_back(
+            duplicate_problem(pod.metadata.name, pod.metadata.namespace_, "it", it->second));
         continue;
       }
       desired.pods[base::PodUid(pod.metadata.uid)] = DesiredPod{pod, name};
     }
+    add_objects(state.good_config_maps, name, "a ConfigMap of that name",
+                desired.objects.config_maps, map_owner, problems);
+    add_objects(state.good_secrets, name, "a Secret of that name", desired.objects.secrets,
+                secret_owner, problems);
     if (problems.empty()) continue;
     auto before = errors_.find(name);
     if (before == errors_.end() || before->second != problems) ++error_total_;

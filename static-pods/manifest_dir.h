@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "model/config_object.h"
 #include "model/document.h"
 #include "model/pod.h"
 #include "static-pods/manifest_source.h"
@@ -39,15 +40,20 @@ struct ManifestDirOptions {
 // desired pods; it does no I/O (the DirWatcher feeds it).
 //
 // Rules, after the kubelet's file source:
-//   - a file is good when every pod in it decodes and validates; then its
-//     pods are its desired pods (all of them, for a List or "---" documents);
-//   - a file whose new text is bad, or that cannot be read, keeps the pods of
-//     its last good text, and its problems are listed in errors() until it is
-//     good again or removed; a file that was never good yields no pods;
-//   - removing a file removes its pods;
-//   - two pods with the same namespace and name: the one from the first file
-//     by name (or first in its file) wins, the other is dropped and reported
-//     as an error of the file that holds it.
+//   - a file is good when every pod, ConfigMap and Secret in it decodes and
+//     validates; then its pods are its desired pods (all of them, for a List
+//     or "---" documents) and its objects are in desired().objects. A file
+//     may hold objects and no pod; a file holding nothing at all is bad;
+//   - a file whose new text is bad, or that cannot be read, keeps the pods
+//     and objects of its last good text, and its problems are listed in
+//     errors() until it is good again or removed; a file that was never good
+//     yields nothing;
+//   - removing a file removes its pods and objects;
+//   - two pods with the same namespace and name, or two objects of the same
+//     kind, namespace and name: the one from the first file by name (or
+//     first in its file) wins, the other is dropped and reported as an error
+//     of the file that holds it.
+// No problem text holds a Secret's values.
 // Not thread-safe; owned by one thread.
 class ManifestDir {
  public:
@@ -61,7 +67,7 @@ class ManifestDir {
   // One file gone (deleted, moved out, no longer a regular file).
   void remove(const std::string& name);
 
-  // The desired pods of all files, by UID.
+  // The desired pods and objects of all files.
   const ManifestSnapshot& desired() const { return desired_; }
   const ManifestErrors& errors() const { return errors_; }
   // Incremented each time a file's problem list becomes non-empty or changes.
@@ -71,6 +77,8 @@ class ManifestDir {
   struct FileState {
     std::optional<std::string> parsed;  // the text last parsed, to skip identical re-reads
     std::vector<model::Pod> good;       // the pods of the last good text
+    std::vector<model::ConfigMap> good_config_maps;  // its objects, in text order
+    std::vector<model::Secret> good_secrets;
     std::vector<std::string> problems;  // of the latest read
   };
 

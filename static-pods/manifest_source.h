@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/ids.h"
+#include "model/config_object.h"
 #include "model/pod.h"
 
 namespace podagent::static_pods {
@@ -22,8 +23,13 @@ struct DesiredPod {
 // Everything a source wants running, by UID. A static pod's UID is a hash of
 // its manifest, so an edited manifest shows up as one UID gone and another
 // added, never as a changed pod under the same UID.
+//
+// With them, the ConfigMaps and Secrets the source holds, defaulted and
+// validated, under the names and namespaces they were written with (no
+// node suffix: pods refer to them by those names).
 struct ManifestSnapshot {
   std::map<base::PodUid, DesiredPod> pods;
+  model::ConfigObjects objects;
   bool operator==(const ManifestSnapshot&) const = default;
 };
 
@@ -38,7 +44,7 @@ using ManifestErrors = std::map<std::string, std::vector<std::string>>;
 // handler carries the complete desired set, and the consumer diffs it
 // against the previous one. The handler is called once after the first full
 // read (even when it found nothing, so that the consumer knows the source
-// was read), then only when the set changed. It runs on the io_context
+// was read), then only when the set changed (its pods or its objects). It runs on the io_context
 // thread the source was built on, never inside start() or stop().
 class ManifestSource {
  public:
@@ -55,7 +61,8 @@ class ManifestSource {
   virtual bool ready() const = 0;
   // The last snapshot delivered (empty before the first).
   virtual const ManifestSnapshot& snapshot() const = 0;
-  // Files whose latest read failed; their last good pods stay in snapshot().
+  // Files whose latest read failed; their last good pods and objects stay in
+  // snapshot().
   virtual const ManifestErrors& errors() const = 0;
   // How many times a file's problems appeared or changed, since start: a
   // monotonic counter for metrics (podagent_manifest_errors_total).

@@ -431,7 +431,8 @@ TEST(PodCodecKinds, UnsupportedAndMissingKind) {
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.pods[0].where, "document 1");
   EXPECT_THAT(texts(r.pods[0].errors),
-              ElementsAre("kind: Unsupported value: \"Deployment\": supported values: \"List\", \"Pod\", \"PodList\""));
+              ElementsAre("kind: Unsupported value: \"Deployment\": supported values: \"ConfigMap\", "
+                          "\"List\", \"Pod\", \"PodList\", \"Secret\""));
   EXPECT_THAT(texts(r.pods[1].errors), ElementsAre("kind: Required value"));
   EXPECT_THAT(texts(r.pods[2].errors), ElementsAre("apiVersion: Unsupported value: \"v2\": supported values: \"v1\""));
   EXPECT_THAT(texts(r.pods[3].errors), ElementsAre("apiVersion: Required value"));
@@ -455,7 +456,8 @@ TEST(PodCodecKinds, ListItemsAndWhere) {
   EXPECT_THAT(fields(r.pods[1].warnings), ElementsAre("spec.bogus"));
   EXPECT_EQ(r.pods[2].where, "document 2, items[1]");
   EXPECT_THAT(texts(r.pods[2].errors),
-              ElementsAre("items[1].kind: Unsupported value: \"Service\": supported values: \"Pod\""));
+              ElementsAre("items[1].kind: Unsupported value: \"Service\": supported values: "
+                          "\"ConfigMap\", \"Pod\", \"Secret\""));
   EXPECT_THAT(texts(r.pods[3].errors), ElementsAre("items[2].kind: Required value"));
 }
 
