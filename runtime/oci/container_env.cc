@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/config_object.h"
+#include "model/resource_fields.h"
 #include "runtime/oci/oci_spec.h"
 
 namespace podagent::runtime::oci {
@@ -46,14 +48,6 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-// metadata.labels['key'] -> key, when `path` has that form for `prefix`.
-std::optional<std::string> subscript(std::string_view path, std::string_view prefix) {
-  if (!path.starts_with(prefix)) return std::nullopt;
-  std::string_view rest = path.substr(prefix.size());
-  if (rest.size() < 4 || !rest.starts_with("['") || !rest.ends_with("']")) return std::nullopt;
-  return std::string(rest.substr(2, rest.size() - 4));
-}
-
 // The kubelet's podFieldSelectorRuntimeValue.
 base::Result<std::string> field_ref_value(const ContainerSpecInput& in,
                                           const model::ObjectFieldSelector& ref,
@@ -73,7 +67,7 @@ base::Result<std::string> field_ref_value(const ContainerSpecInput& in,
   if (p == "status.podIPs") return join(in.pod_ips, ",");
   for (auto [prefix, map] : {std::pair{"metadata.labels", &pod.metadata.labels},
                              std::pair{"metadata.annotations", &pod.metadata.annotations}}) {
-    if (auto key = subscript(p, prefix)) {
+    if (auto key = model::field_path_subscript(p, prefix)) {
       auto it = map->find(*key);
       return it == map->end() ? std::string() : it->second;
     }
@@ -81,49 +75,18 @@ base::Result<std::string> field_ref_value(const ContainerSpecInput& in,
   return base::Error("unsupported fieldPath \"" + p + "\"", at + ".fieldPath");
 }
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
-}
-
 // The kubelet's ExtractContainerResourceValue, with limits not set taken
-// from the node's allocatable (MergeContainerResourceLimits).
+// from the node's allocatable (model/resource_fields.h).
 base::Result<std::string> resource_ref_value(const ContainerSpecInput& in,
                                              const model::ResourceFieldSelector& ref,
                                              const std::string& at) {
-  const model::Container* c = in.container;
-  if (!ref.container_name.empty() && ref.container_name != c->name) {
-    c = nullptr;
-    for (const auto* list : {&in.pod->spec.containers, &in.pod->spec.init_containers})
-      for (const auto& other : *list)
-        if (other.name == ref.container_name) c = &other;
-    if (!c)
-      return base::Error("no container \"" + ref.container_name + "\" in the pod",
-                         at + ".containerName");
-  }
-  const std::string& r = ref.resource;
-  auto dot = r.find('.');
-  std::string kind = r.substr(0, dot == std::string::npos ? r.size() : dot);
-  std::string name = dot == std::string::npos ? std::string() : r.substr(dot + 1);
-  bool cpu = name == "cpu";
-  if ((kind != "limits" && kind != "requests") ||
-      (!cpu && name != "memory" && name != "ephemeral-storage"))
-    return base::Error("unsupported resource \"" + r + "\"", at + ".resource");
-  const model::ResourceList& list = kind == "limits" ? c->resources.limits : c->resources.requests;
-  model::Quantity value;
-  if (auto it = list.find(name); it != list.end()) {
-    value = it->second;
-  } else if (kind == "limits") {
-    value = cpu ? model::Quantity::from_milli(in.node.allocatable_cpu_millis)
-                : model::Quantity::from_value(name == "memory"
-                                                  ? in.node.allocatable_memory_bytes
-                                                  : in.node.allocatable_ephemeral_storage_bytes);
-  }
-  model::Quantity divisor = ref.divisor.value_or(model::Quantity::from_value(1));
-  // cpu divides milli-units, memory and storage whole bytes; both round up.
-  int64_t den = cpu ? divisor.milli() : divisor.value();
-  if (den <= 0) return base::Error("divisor must be positive", at + ".divisor");
-  return std::to_string(ceil_div(cpu ? value.milli() : value.value(), den));
+  model::NodeAllocatable node{
+      .cpu_millis = in.node.allocatable_cpu_millis,
+      .memory_bytes = in.node.allocatable_memory_bytes,
+      .ephemeral_storage_bytes = in.node.allocatable_ephemeral_storage_bytes};
+  auto value = model::resource_field_value(*in.pod, in.container, ref, node);
+  if (!value) return base::Error(value.error().message, at + "." + value.error().field);
+  return value;
 }
 
 // Adds or replaces NAME=value, keeping the position of NAME's first entry.
@@ -136,6 +99,88 @@ void put_env(std::vector<std::string>& env, std::string_view entry) {
     }
   }
   env.emplace_back(entry);
+}
+
+// The container's variables as they are defined, in order, and by name
+// for $(VAR) expansion.
+struct EnvList {
+  std::map<std::string, std::string> defined;
+  std::vector<std::string> out;
+  void set(const std::string& name, const std::string& value) {
+    defined[name] = value;
+    put_env(out, name + "=" + value);
+  }
+};
+
+const model::ConfigMap* find_config_map(const ContainerSpecInput& in, const std::string& name) {
+  return in.objects ? in.objects->config_map(in.pod->metadata.namespace_, name) : nullptr;
+}
+const model::Secret* find_secret(const ContainerSpecInput& in, const std::string& name) {
+  return in.objects ? in.objects->secret(in.pod->metadata.namespace_, name) : nullptr;
+}
+
+// envFrom: every key of the ConfigMap's data (not binaryData, as in the
+// kubelet) or of the Secret, after the prefix. A missing object is an error
+// unless optional.
+base::Status add_env_from(const ContainerSpecInput& in, const model::EnvFromSource& source,
+                          const std::string& at, EnvList& env) {
+  const std::map<std::string, std::string>* data = nullptr;
+  const model::KeySelector* ref = nullptr;
+  std::string missing;
+  if (source.config_map_ref) {
+    ref = &*source.config_map_ref;
+    if (const auto* cm = find_config_map(in, ref->name)) data = &cm->data;
+    missing = "configmap \"" + ref->name + "\" not found";
+  } else if (source.secret_ref) {
+    ref = &*source.secret_ref;
+    if (const auto* secret = find_secret(in, ref->name)) data = &secret->data;
+    missing = "secret \"" + ref->name + "\" not found";
+  } else {
+    return base::Status::Ok();  // validation requires one of them
+  }
+  if (!data) {
+    if (ref->optional.value_or(false)) return base::Status::Ok();
+    return base::Error(missing, at);
+  }
+  for (const auto& [key, value] : *data) env.set(source.prefix + key, value);
+  return base::Status::Ok();
+}
+
+// configMapKeyRef / secretKeyRef, in the kubelet's words; nullopt when the
+// ref is optional and its object or key is missing. A Secret's bytes are
+// never part of a message.
+base::Result<std::optional<std::string>> key_ref_value(const ContainerSpecInput& in,
+                                                       const model::EnvVarSource& source,
+                                                       const std::string& at) {
+  const std::string& ns = in.pod->metadata.namespace_;
+  const std::map<std::string, std::string>* data = nullptr;
+  const model::KeySelector* ref = nullptr;
+  std::string kind;
+  if (source.config_map_key_ref) {
+    ref = &*source.config_map_key_ref;
+    kind = "ConfigMap";
+    if (const auto* cm = find_config_map(in, ref->name)) data = &cm->data;
+  } else if (source.secret_key_ref) {
+    ref = &*source.secret_key_ref;
+    kind = "Secret";
+    if (const auto* secret = find_secret(in, ref->name)) data = &secret->data;
+  } else {
+    return base::Error(
+        "one of fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef is required", at);
+  }
+  const bool optional = ref->optional.value_or(false);
+  if (!data) {
+    if (optional) return std::optional<std::string>();
+    std::string lower = kind == "Secret" ? "secret" : "configmap";
+    return base::Error(lower + " \"" + ref->name + "\" not found", at);
+  }
+  auto it = data->find(ref->key);
+  if (it == data->end()) {
+    if (optional) return std::optional<std::string>();
+    return base::Error("couldn't find key " + ref->key + " in " + kind + " " + ns + "/" + ref->name,
+                       at);
+  }
+  return std::optional<std::string>(it->second);
 }
 
 }  // namespace
@@ -176,17 +221,19 @@ std::string expand_var_refs(std::string_view text, const std::map<std::string, s
 base::Result<std::vector<std::string>> container_env_vars(const ContainerSpecInput& in) {
   const model::Container& c = *in.container;
   std::string base_path = container_path(*in.pod, c);
-  if (!c.env_from.empty())
-    return base::Error("configMap and secret sources are not supported yet",
-                       base_path + ".envFrom[0]");
-  std::map<std::string, std::string> defined;
-  std::vector<std::string> out;
+  EnvList env;
+  // The kubelet's order: envFrom first, then env over it.
+  for (size_t i = 0; i < c.env_from.size(); ++i) {
+    auto s =
+        add_env_from(in, c.env_from[i], base_path + ".envFrom[" + std::to_string(i) + "]", env);
+    if (!s) return s.error();
+  }
   for (size_t i = 0; i < c.env.size(); ++i) {
     const model::EnvVar& var = c.env[i];
     std::string at = base_path + ".env[" + std::to_string(i) + "]";
     std::string value;
     if (!var.value_from) {
-      value = expand_var_refs(var.value, defined);
+      value = expand_var_refs(var.value, env.defined);
     } else if (var.value_from->field_ref) {
       auto v = field_ref_value(in, *var.value_from->field_ref, at + ".valueFrom.fieldRef");
       if (!v) return v.error();
@@ -197,14 +244,14 @@ base::Result<std::vector<std::string>> container_env_vars(const ContainerSpecInp
       if (!v) return v.error();
       value = *v;
     } else {
-      return base::Error(
-          "variable " + var.name + ": configMapKeyRef and secretKeyRef are not supported yet",
-          at + ".valueFrom");
+      auto v = key_ref_value(in, *var.value_from, at + ".valueFrom");
+      if (!v) return v.error();
+      if (!*v) continue;  // optional and missing: not defined at all
+      value = std::move(**v);
     }
-    defined[var.name] = value;
-    put_env(out, var.name + "=" + value);
+    env.set(var.name, value);
   }
-  return out;
+  return std::move(env.out);
 }
 
 base::Result<std::vector<std::string>> container_env(const ContainerSpecInput& in) {

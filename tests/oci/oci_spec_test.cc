@@ -18,6 +18,7 @@ namespace {
 namespace json = boost::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 model::Quantity q(const char* text) { return *model::Quantity::parse(text); }
 
@@ -185,9 +186,113 @@ TEST(ContainerEnv, UnknownFieldPathAndKeyRefsAreErrorsWithTheirField) {
   EXPECT_EQ(vars.error().field, "spec.containers[0].env[1].valueFrom.fieldRef.fieldPath");
   f.container().env.pop_back();
   f.env_from("SECRET", {.secret_key_ref = model::KeySelector{.name = "s", .key = "k"}});
-  vars = container_env_vars(f.in());
+  vars = container_env_vars(f.in());  // no objects at all
   ASSERT_FALSE(vars.ok());
-  EXPECT_THAT(vars.error().message, HasSubstr("SECRET"));
+  EXPECT_EQ(vars.error().message, "secret \"s\" not found");
+  EXPECT_EQ(vars.error().field, "spec.containers[0].env[1].valueFrom");
+}
+
+// --- env from ConfigMaps and Secrets -----------------------------------------
+
+// Fixture's pod (namespace "shop") with ConfigMap "cfg" and Secret "creds".
+struct ObjectsFixture : Fixture {
+  model::ConfigObjects objects;
+  ObjectsFixture() {
+    objects.config_maps[{"shop", "cfg"}].data = {{"mode", "fast"}, {"url", "http://x"}};
+    objects.config_maps[{"shop", "cfg"}].binary_data = {{"blob", "b"}};
+    objects.secrets[{"shop", "creds"}].data = {{"password", "hunter2"}, {"user", "admin"}};
+    objects.config_maps[{"default", "other"}].data = {{"k", "v"}};
+    input.objects = &objects;
+  }
+  model::EnvVarSource cm_key(std::string name, std::string key, std::optional<bool> optional = {}) {
+    return {.config_map_key_ref = model::KeySelector{std::move(name), std::move(key), optional}};
+  }
+  model::EnvVarSource secret_key(std::string name, std::string key,
+                                 std::optional<bool> optional = {}) {
+    return {.secret_key_ref = model::KeySelector{std::move(name), std::move(key), optional}};
+  }
+  void env_from_object(bool secret, std::string name, std::string prefix = "",
+                       std::optional<bool> optional = {}) {
+    model::EnvFromSource source{.prefix = std::move(prefix)};
+    (secret ? source.secret_ref : source.config_map_ref) =
+        model::KeySelector{std::move(name), "", optional};
+    container().env_from.push_back(std::move(source));
+  }
+};
+
+TEST(ContainerEnvObjects, KeyRefsReadTheObjectsInThePodsNamespace) {
+  ObjectsFixture f;
+  f.env_from("MODE", f.cm_key("cfg", "mode"));
+  f.env_from("PASS", f.secret_key("creds", "password"));
+  f.env("DSN", "$(MODE):$(PASS)");
+  auto vars = container_env_vars(f.in());
+  ASSERT_TRUE(vars.ok()) << vars.error().to_string();
+  EXPECT_THAT(*vars, ElementsAre("MODE=fast", "PASS=hunter2", "DSN=fast:hunter2"));
+}
+
+TEST(ContainerEnvObjects, EnvFromComesFirstWithItsPrefixAndEnvOverridesIt) {
+  ObjectsFixture f;
+  f.env_from_object(false, "cfg", "CFG_");
+  f.env_from_object(true, "creds");
+  f.env("user", "override");
+  f.env("ALL", "$(CFG_mode)-$(user)");
+  auto vars = container_env_vars(f.in());
+  ASSERT_TRUE(vars.ok()) << vars.error().to_string();
+  // data only (not binaryData), each object's keys in order; env replaces
+  // in place and sees what envFrom defined.
+  EXPECT_THAT(*vars, ElementsAre("CFG_mode=fast", "CFG_url=http://x", "password=hunter2",
+                                 "user=override", "ALL=fast-override"));
+  // And in the whole environment, after the image's.
+  f.image.env = {"PATH=/bin", "user=image"};
+  EXPECT_THAT(*container_env(f.in()),
+              ElementsAre("PATH=/bin", "HOSTNAME=web", "user=override", "CFG_mode=fast",
+                          "CFG_url=http://x", "password=hunter2", "ALL=fast-override"));
+}
+
+TEST(ContainerEnvObjects, MissingObjectsAndKeysInTheKubeletsWords) {
+  struct Case {
+    model::EnvVarSource source;
+    const char* message;
+  };
+  ObjectsFixture f;
+  const Case cases[] = {
+      {f.cm_key("nope", "k"), "configmap \"nope\" not found"},
+      {f.cm_key("other", "k"), "configmap \"other\" not found"},  // another namespace
+      {f.cm_key("cfg", "blob"), "couldn't find key blob in ConfigMap shop/cfg"},
+      {f.secret_key("nope", "k"), "secret \"nope\" not found"},
+      {f.secret_key("creds", "token"), "couldn't find key token in Secret shop/creds"},
+  };
+  for (const auto& c : cases) {
+    f.container().env.clear();
+    f.env("A", "1");
+    f.env("B", "2");
+    f.env_from("X", c.source);
+    auto vars = container_env_vars(f.in());
+    ASSERT_FALSE(vars.ok()) << c.message;
+    EXPECT_EQ(vars.error().message, c.message);
+    EXPECT_EQ(vars.error().field, "spec.containers[0].env[2].valueFrom");
+    EXPECT_THAT(vars.error().message, Not(HasSubstr("hunter2")));
+  }
+  f.container().env.clear();
+  f.env_from_object(true, "gone", "P_");
+  auto vars = container_env_vars(f.in());
+  ASSERT_FALSE(vars.ok());
+  EXPECT_EQ(vars.error().message, "secret \"gone\" not found");
+  EXPECT_EQ(vars.error().field, "spec.containers[0].envFrom[0]");
+}
+
+TEST(ContainerEnvObjects, OptionalMissingRefsDefineNothing) {
+  ObjectsFixture f;
+  f.env_from_object(false, "nope", "", true);
+  f.env_from_object(true, "gone", "S_", true);
+  f.env_from("A", f.cm_key("nope", "k", true));
+  f.env_from("B", f.cm_key("cfg", "missing", true));
+  f.env_from("C", f.secret_key("creds", "missing", true));
+  f.env_from("D", f.secret_key("gone", "k", true));
+  f.env("E", "$(A)|$(B)");
+  auto vars = container_env_vars(f.in());
+  ASSERT_TRUE(vars.ok()) << vars.error().to_string();
+  EXPECT_THAT(*vars, ElementsAre("E=$(A)|$(B)"));
 }
 
 TEST(ContainerEnv, ResourceFieldRefRoundsUpAndDefaultsLimitsToAllocatable) {
