@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/oci/oci_spec.h"
@@ -111,27 +112,99 @@ base::Result<ProcessUser> resolve_user(std::string_view user, std::string_view p
   return out;
 }
 
+std::string container_field_path(const model::Pod& pod, const model::Container& container) {
+  const std::pair<const std::vector<model::Container>*, const char*> lists[] = {
+      {&pod.spec.init_containers, "initContainers"},
+      {&pod.spec.containers, "containers"},
+      {&pod.spec.ephemeral_containers, "ephemeralContainers"}};
+  for (const auto& [list, field] : lists)
+    for (size_t i = 0; i < list->size(); ++i)
+      if (&(*list)[i] == &container)
+        return "spec." + std::string(field) + "[" + std::to_string(i) + "]";
+  for (const auto& [list, field] : lists)
+    for (size_t i = 0; i < list->size(); ++i)
+      if ((*list)[i].name == container.name)
+        return "spec." + std::string(field) + "[" + std::to_string(i) + "]";
+  return "spec.containers[?]";
+}
+
+namespace {
+
+// The kubelet's verifyRunAsNonRoot (pkg/kubelet/kuberuntime), on the
+// effective runAsNonRoot and runAsUser and the image's user (the part before
+// any ':'), with its messages; `where` says where each setting came from.
+base::Status verify_run_as_non_root(const model::Pod& pod, const model::Container& container,
+                                    std::optional<int64_t> run_as_user,
+                                    std::string_view image_user, const std::string& non_root_at,
+                                    const std::string& run_as_user_at) {
+  // format.Pod: name_namespace(uid), quoted as Go's %q quotes it.
+  const std::string who = "(pod: \"" + pod.metadata.name + "_" + pod.metadata.namespace_ + "(" +
+                          pod.metadata.uid + ")\", container: " + container.name + ")";
+  if (run_as_user) {
+    if (*run_as_user == 0)
+      return base::Error("container's runAsUser breaks non-root policy " + who, run_as_user_at);
+    return {};
+  }
+  if (image_user.empty())  // no user in the image: the kubelet takes it as root
+    return base::Error("container has runAsNonRoot and image will run as root " + who,
+                       non_root_at);
+  std::optional<uint32_t> uid = parse_id(image_user);
+  if (!uid)
+    return base::Error("container has runAsNonRoot and image has non-numeric user (" +
+                           std::string(image_user) + "), cannot verify user is non-root " + who,
+                       non_root_at);
+  if (*uid == 0)
+    return base::Error("container has runAsNonRoot and image will run as root " + who,
+                       non_root_at);
+  constexpr uint32_t kMaxUserId = 2147483647;
+  if (*uid > kMaxUserId)
+    return base::Error("container has runAsNonRoot and image has an invalid user id (" +
+                           std::to_string(*uid) + "). (Must be 1-(" + std::to_string(kMaxUserId) +
+                           ")): must be between 0 and " + std::to_string(kMaxUserId) +
+                           ", inclusive " + who,
+                       non_root_at);
+  return {};
+}
+
+}  // namespace
+
 base::Result<ProcessUser> container_user(const model::Pod& pod, const model::Container& container,
                                          const ImageConfig& image, std::string_view passwd,
                                          std::string_view group) {
   const auto& csc = container.security_context;
   const auto& psc = pod.spec.security_context;
-  // The container's securityContext first, then the pod's.
+  const std::string path = container_field_path(pod, container);
+  // The container's securityContext first, then the pod's; the fields of
+  // errors follow where each setting came from.
   std::optional<int64_t> run_as_user, run_as_group;
   std::optional<bool> non_root;
+  std::string non_root_at, run_as_user_at;
   if (psc) {
     run_as_user = psc->run_as_user;
     run_as_group = psc->run_as_group;
     non_root = psc->run_as_non_root;
+    non_root_at = "spec.securityContext.runAsNonRoot";
+    run_as_user_at = "spec.securityContext.runAsUser";
   }
   if (csc) {
-    if (csc->run_as_user) run_as_user = csc->run_as_user;
+    if (csc->run_as_user) {
+      run_as_user = csc->run_as_user;
+      run_as_user_at = path + ".securityContext.runAsUser";
+    }
     if (csc->run_as_group) run_as_group = csc->run_as_group;
-    if (csc->run_as_non_root) non_root = csc->run_as_non_root;
+    if (csc->run_as_non_root) {
+      non_root = csc->run_as_non_root;
+      non_root_at = path + ".securityContext.runAsNonRoot";
+    }
   }
 
   std::string_view image_user = image.user;
   std::string user_part(image_user.substr(0, image_user.find(':')));
+  if (non_root.value_or(false)) {
+    auto st = verify_run_as_non_root(pod, container, run_as_user, user_part, non_root_at,
+                                     run_as_user_at);
+    if (!st) return st.error();
+  }
   std::string spec = image.user;
   if (run_as_user) {
     // containerd builds the user from the CRI fields alone once runAsUser
@@ -141,14 +214,9 @@ base::Result<ProcessUser> container_user(const model::Pod& pod, const model::Con
   } else if (run_as_group) {
     spec = user_part + ":" + std::to_string(*run_as_group);
   }
-  if (non_root && *non_root && !run_as_user && !user_part.empty() && !parse_id(user_part))
-    return base::Error("container has runAsNonRoot and image has non-numeric user (" + user_part +
-                       "), cannot verify user is non-root");
 
   auto user = resolve_user(spec, passwd, group);
   if (!user) return user.error();
-  if (non_root && *non_root && user->uid == 0)
-    return base::Error("container has runAsNonRoot and image will run as root");
   if (psc) {
     for (int64_t g : psc->supplemental_groups)
       add_gid(user->additional_gids, static_cast<uint32_t>(g));

@@ -3,12 +3,17 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <string>
+#include <vector>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
 #include "base/log.h"
 #include "runtime/oci/container_logs.h"
+#include "runtime/oci/oci_spec.h"
 
 // The OciRuntime's index, events, lists, images and exec. Sandboxes are in
 // oci_sandboxes.cc, containers in oci_containers.cc, recovery and log
@@ -17,6 +22,29 @@ namespace podagent::runtime::oci {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+namespace {
+
+// The capabilities a privileged container gets: the agent's own bounding
+// set (as containerd does), not every capability the kernel knows, which
+// runc could not grant where the agent lacks some (root here may lack
+// CAP_SYS_RESOURCE). Empty when /proc/self/status cannot tell: then every
+// capability is asked for.
+std::vector<std::string> own_bounding_capabilities() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!line.starts_with("CapBnd:")) continue;
+    const size_t begin = line.find_first_not_of(" \t", 7);
+    uint64_t mask = 0;
+    if (begin == std::string::npos) return {};
+    auto [end, ec] = std::from_chars(line.data() + begin, line.data() + line.size(), mask, 16);
+    return ec == std::errc() ? capability_names(mask) : std::vector<std::string>{};
+  }
+  return {};
+}
+
+}  // namespace
 
 base::Result<std::unique_ptr<OciRuntime>> OciRuntime::create(base::Clock& clock,
                                                              asio::any_io_executor executor,
@@ -40,6 +68,7 @@ base::Result<std::unique_ptr<OciRuntime>> OciRuntime::create(base::Clock& clock,
   std::unique_ptr<OciRuntime> runtime(
       new OciRuntime(clock, std::move(executor), std::move(options), std::move(*store)));
   runtime->cgroups_ = std::move(cgroups);
+  runtime->privileged_capabilities_ = own_bounding_capabilities();
   auto timer = std::shared_ptr<base::Timer>(clock.make_timer(runtime->executor_));
   runtime->rotation_timer_ = timer;
   asio::co_spawn(runtime->executor_, runtime->log_rotation_loop(runtime->alive_, std::move(timer)),

@@ -258,6 +258,7 @@ class OciRuntime final : public Runtime {
   // Set when options_.cgroup_root is: the pod cgroups are made before the
   // pause starts and removed after the sandbox's runtime object.
   std::optional<PodCgroups> cgroups_;
+  std::vector<std::string> privileged_capabilities_;  // ContainerSpecInput's
   bool pause_ready_ = false;  // the pause rootfs holds the configured binary
   bool shut_down_ = false;
   int calls_in_flight_ = 0;

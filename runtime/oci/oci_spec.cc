@@ -5,9 +5,11 @@
 //
 // Deliberately absent: process.rlimits and process.oomScoreAdj (raising
 // limits or a negative score needs CAP_SYS_RESOURCE, which some nodes' root
-// lacks; the runtime's defaults are inherited), and seccomp (no profile yet).
+// lacks; the runtime's defaults are inherited).
 
 #include "runtime/oci/oci_spec.h"
+
+#include "runtime/oci/seccomp.h"
 
 #include <algorithm>
 #include <cctype>
@@ -208,6 +210,73 @@ void set_security_paths(json::object& linux_obj) {
   linux_obj["readonlyPaths"] = std::move(readonly);
 }
 
+json::object seccomp_json(const SeccompFilter& filter) {
+  json::array rules;
+  for (const SeccompRule& r : filter.syscalls) {
+    json::object rule{{"names", strings(r.names)}, {"action", r.action}};
+    if (r.errno_ret) rule["errnoRet"] = *r.errno_ret;
+    if (!r.args.empty()) {
+      json::array args;
+      for (const SeccompArg& a : r.args)
+        args.push_back(json::object{
+            {"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+      rule["args"] = std::move(args);
+    }
+    rules.push_back(std::move(rule));
+  }
+  return json::object{{"defaultAction", filter.default_action},
+                      {"architectures", strings(filter.architectures)},
+                      {"syscalls", std::move(rules)}};
+}
+
+// linux.seccomp for a process with `caps`, when its profile asks for one.
+base::Status set_seccomp(json::object& linux_obj, const model::Pod& pod,
+                         const model::Container* container, const std::vector<std::string>& caps) {
+  const std::string path = container ? container_field_path(pod, *container) : "";
+  auto mode = seccomp_mode(pod, container, path);
+  if (!mode) return mode.error();
+  if (*mode == SeccompMode::RuntimeDefault)
+    linux_obj["seccomp"] = seccomp_json(runtime_default_seccomp(caps));
+  return {};
+}
+
+// The kernel namespace of a sysctl that has one (the kubelet's
+// pkg/kubelet/sysctl/namespace.go): "ipc", "net", or "" for a node-wide one.
+std::string_view sysctl_namespace(std::string name) {
+  // "net/ipv4/ip_forward" is another spelling of "net.ipv4.ip_forward".
+  if (name.find('.') == std::string::npos || name.find('/') < name.find('.'))
+    std::replace(name.begin(), name.end(), '/', '.');
+  static constexpr const char* kIpc[] = {"kernel.sem",    "kernel.shmall", "kernel.shmmax",
+                                         "kernel.shmmni", "kernel.msgmax", "kernel.msgmnb",
+                                         "kernel.msgmni", "kernel.shm_rmid_forced"};
+  if (std::find(std::begin(kIpc), std::end(kIpc), name) != std::end(kIpc)) return "ipc";
+  if (name.starts_with("fs.mqueue.")) return "ipc";
+  if (name.starts_with("net.")) return "net";
+  return "";
+}
+
+// Only sysctls of the pod's own namespaces can be set: one of the node's
+// would change every pod's and the node's value.
+base::Status check_sysctls(const model::PodSpec& spec) {
+  const auto& sc = spec.security_context;
+  if (!sc) return {};
+  for (size_t i = 0; i < sc->sysctls.size(); ++i) {
+    const std::string& name = sc->sysctls[i].name;
+    const std::string at = "spec.securityContext.sysctls[" + std::to_string(i) + "].name";
+    std::string_view ns = sysctl_namespace(name);
+    if (ns.empty())
+      return base::Error("forbidden sysctl: \"" + name +
+                             "\" is not namespaced (only net.*, fs.mqueue.*, kernel.sem, "
+                             "kernel.shm* and kernel.msg* sysctls can be set for a pod)",
+                         at);
+    if ((ns == "net" && spec.host_network) || (ns == "ipc" && spec.host_ipc))
+      return base::Error("forbidden sysctl: \"" + name + "\" not allowed with host " +
+                             std::string(ns == "net" ? "net" : "ipc") + " enabled",
+                         at);
+  }
+  return {};
+}
+
 base::Status check_input(const model::Pod* pod, const std::filesystem::path& rootfs) {
   if (!pod) return base::Error("no pod given");
   if (rootfs.empty() || !rootfs.is_absolute())
@@ -215,7 +284,8 @@ base::Status check_input(const model::Pod* pod, const std::filesystem::path& roo
   return {};
 }
 
-json::object container_linux(const ContainerSpecInput& in, bool privileged) {
+base::Result<json::object> container_linux(const ContainerSpecInput& in, bool privileged,
+                                           const std::vector<std::string>& caps) {
   const model::Pod& pod = *in.pod;
   const auto& sc = in.container->security_context;
   json::array ns{namespace_json("mount")};
@@ -233,14 +303,23 @@ json::object container_linux(const ContainerSpecInput& in, bool privileged) {
   if (!in.cgroups_path.empty()) linux_obj["cgroupsPath"] = in.cgroups_path;
   bool unmasked = sc && sc->proc_mount == "Unmasked";
   if (!privileged && !unmasked) set_security_paths(linux_obj);
+  if (auto st = set_seccomp(linux_obj, pod, in.container, caps); !st) return st.error();
   return linux_obj;
 }
 
 }  // namespace
 
+std::vector<std::string> capability_names(uint64_t mask) {
+  std::vector<std::string> out;
+  for (size_t bit = 0; bit < std::size(kAllCapabilities); ++bit)
+    if (mask & (uint64_t{1} << bit)) out.emplace_back(kAllCapabilities[bit]);
+  return out;
+}
+
 base::Result<std::string> sandbox_spec_json(const SandboxSpecInput& in) {
   if (auto st = check_input(in.pod, in.rootfs); !st) return st.error();
   const model::PodSpec& spec = in.pod->spec;
+  if (auto st = check_sysctls(spec); !st) return st.error();
   ProcessUser user;
   if (spec.security_context) {
     user.uid = static_cast<uint32_t>(spec.security_context->run_as_user.value_or(0));
@@ -273,6 +352,9 @@ base::Result<std::string> sandbox_spec_json(const SandboxSpecInput& in) {
     linux_obj["sysctl"] = std::move(sysctl);
   }
   set_security_paths(linux_obj);
+  // The pod's seccompProfile applies to the infra container too, as
+  // containerd applies it to the sandbox.
+  if (auto st = set_seccomp(linux_obj, *in.pod, nullptr, caps); !st) return st.error();
 
   json::object config{{"ociVersion", "1.0.2"},
                       {"process", std::move(process)},
@@ -315,12 +397,15 @@ base::Result<std::string> container_spec_json(const ContainerSpecInput& in) {
   bool no_new_privileges =
       !privileged && sc && sc->allow_privilege_escalation && !*sc->allow_privilege_escalation;
 
+  const std::vector<std::string> caps = container_capabilities(in, privileged);
+  auto linux_obj = container_linux(in, privileged, caps);
+  if (!linux_obj) return linux_obj.error();
   json::object process{{"terminal", c.tty},
                        {"user", user_json(user)},
                        {"args", strings(*argv)},
                        {"env", strings(*env)},
                        {"cwd", cwd},
-                       {"capabilities", capabilities(container_capabilities(in, privileged))},
+                       {"capabilities", capabilities(caps)},
                        {"noNewPrivileges", no_new_privileges}};
   bool readonly_root = sc && sc->read_only_root_filesystem.value_or(false);
   json::object config{
@@ -328,7 +413,7 @@ base::Result<std::string> container_spec_json(const ContainerSpecInput& in) {
       {"process", std::move(process)},
       {"root", json::object{{"path", in.rootfs.string()}, {"readonly", readonly_root}}},
       {"mounts", all_mounts(privileged, in.mounts)},
-      {"linux", container_linux(in, privileged)}};
+      {"linux", std::move(*linux_obj)}};
   json::object notes = annotations(*in.pod, "container");
   notes["io.kubernetes.container.name"] = c.name;
   // The OCI spec has no stdin; the monitor reads these to keep it open.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "model/config_object.h"
 #include "model/container.h"
 #include "model/pod.h"
 #include "runtime/oci/image_store.h"
@@ -82,6 +83,9 @@ struct ContainerSpecInput {
   // What "privileged" grants ("CAP_..." names): the node's bounding set,
   // which the backend reads. Empty: every capability Linux 5.9+ knows.
   std::vector<std::string> privileged_capabilities;
+  // The ConfigMaps and Secrets that env valueFrom and envFrom read (in the
+  // pod's namespace); null: there are none.
+  const model::ConfigObjects* objects = nullptr;
 };
 
 // The container's process arguments by the Kubernetes rules: command
@@ -98,13 +102,18 @@ base::Result<std::vector<std::string>> container_argv(const model::Container& co
 // fieldRef and resourceFieldRef resolved, and HOSTNAME set. As containerd
 // builds it: a default PATH first (replaced in place by the image's or the
 // container's), then HOSTNAME=input.hostname, then the image's env, then
-// container_env_vars(). configMapKeyRef/secretKeyRef (and envFrom) give an
-// error naming the variable until those sources exist.
+// container_env_vars().
 base::Result<std::vector<std::string>> container_env(const ContainerSpecInput& input);
 
-// The container's own variables (spec env only, no image env, no HOSTNAME),
-// resolved and expanded: what $(VAR) in command and args sees, as in the
-// kubelet. The image's env is not visible to $(VAR) either, as in Kubernetes.
+// The container's own variables (envFrom, then env; no image env, no
+// HOSTNAME), resolved and expanded: what $(VAR) in command and args sees, as
+// in the kubelet. The image's env is not visible to $(VAR) either, as in
+// Kubernetes. envFrom adds every key of its ConfigMap's data or Secret after
+// `prefix`; configMapKeyRef/secretKeyRef read input.objects in the pod's
+// namespace. A missing object or key that is not optional is an error in
+// the kubelet's words (`configmap "x" not found`, `couldn't find key k in
+// Secret default/x`) whose field is the envFrom entry or the variable's
+// valueFrom; an optional one defines nothing.
 base::Result<std::vector<std::string>> container_env_vars(const ContainerSpecInput& input);
 
 // Kubernetes' $(VAR) expansion: $(NAME) of a known variable is replaced,
@@ -121,9 +130,23 @@ base::Result<ProcessUser> resolve_user(std::string_view user, std::string_view p
 // The container's user: runAsUser/runAsGroup of the container's
 // securityContext, else the pod's, over the image's user; then the pod's
 // supplementalGroups and fsGroup appended to additional_gids.
+// runAsNonRoot is checked as the kubelet checks it, against runAsUser or
+// else the image's user alone (never passwd): its errors carry the kubelet's
+// message and the field at fault (...securityContext.runAsNonRoot, or
+// .runAsUser for runAsUser 0), so that they are CreateContainerConfigError.
 base::Result<ProcessUser> container_user(const model::Pod& pod, const model::Container& container,
                                          const ImageConfig& image, std::string_view passwd,
                                          std::string_view group);
+// "spec.containers[2]" (or initContainers, ephemeralContainers): where
+// `container` is in the pod, found by address, else by name, for the
+// fields of errors.
+std::string container_field_path(const model::Pod& pod, const model::Container& container);
+
+// The "CAP_..." names of the capabilities in `mask` (bit n: capability n),
+// e.g. the CapBnd of /proc/self/status: what the backend passes as
+// ContainerSpecInput::privileged_capabilities. Bits Linux 5.9 does not name
+// are left out.
+std::vector<std::string> capability_names(uint64_t mask);
 
 // config.json for the pod's infra container and for a container of the pod.
 // A container gets the default mounts (/proc, /dev, /dev/pts, /dev/shm,

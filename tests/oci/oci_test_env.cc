@@ -140,8 +140,11 @@ std::vector<std::string> find_leaks(const fs::path& state_dir,
     for (const char* sub : {"runtime", "conmon", "exits"}) {
       std::error_code sub_ec;
       for (fs::directory_iterator it(h->path() / sub, sub_ec), e2; !sub_ec && it != e2;
-           it.increment(sub_ec))
+           it.increment(sub_ec)) {
+        // The crun driver's wrapper script is the handler's, not an object's.
+        if (it->path().filename() == "crun-private-mounts") continue;
         leaks.push_back("file " + it->path().string());
+      }
     }
   }
   // Cgroups the OCI runtime made for the test's objects (named by their
