@@ -30,6 +30,8 @@ State on(const Pending& s, const Event& e, SteadyTime now) {
           [&](const Delete& d) -> State { return terminating(now + d.grace, kReasonDeleted, "", true); },
           [&](const Completed&) -> State { return s; },
           [&](const DeadlineExceeded&) -> State { return s; },
+          // Nothing of it runs, so nothing overuses anything.
+          [&](const Evicted&) -> State { return s; },
           [&](const RuntimeStopped&) -> State { return s; },
       },
       e);
@@ -48,6 +50,9 @@ State on(const Running& s, const Event& e, SteadyTime now) {
           [&](const DeadlineExceeded& d) -> State {
             return terminating(now + d.grace, kReasonDeadlineExceeded,
                                "Pod was active on the node longer than the specified deadline", false);
+          },
+          [&](const Evicted& ev) -> State {
+            return terminating(now + ev.grace, kReasonEvicted, ev.message, false);
           },
           // Containers stopping while running is the planner's business.
           [&](const RuntimeStopped&) -> State { return s; },
@@ -73,6 +78,8 @@ State on(const Terminating& s, const Event& e, SteadyTime now) {
           },
           [&](const Completed& c) -> State { return shrink(c.grace); },
           [&](const DeadlineExceeded& d) -> State { return shrink(d.grace); },
+          // Already stopping for its own reason, which it keeps.
+          [&](const Evicted& ev) -> State { return shrink(ev.grace); },
           [&](const RuntimeStopped&) -> State {
             if (s.deleted) return Finished{};
             return Terminated{s.reason, s.message};
@@ -90,6 +97,7 @@ State on(const Terminated& s, const Event& e, SteadyTime) {
           [&](const Delete&) -> State { return Finished{}; },
           [&](const Completed&) -> State { return s; },
           [&](const DeadlineExceeded&) -> State { return s; },
+          [&](const Evicted&) -> State { return s; },
           [&](const RuntimeStopped&) -> State { return s; },
       },
       e);
@@ -104,6 +112,7 @@ State on(const Finished& s, const Event& e, SteadyTime) {
           [&](const Delete&) -> State { return s; },
           [&](const Completed&) -> State { return s; },
           [&](const DeadlineExceeded&) -> State { return s; },
+          [&](const Evicted&) -> State { return s; },
           [&](const RuntimeStopped&) -> State { return s; },
       },
       e);

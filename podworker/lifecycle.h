@@ -8,6 +8,7 @@
 //  ┌───────┐ Admitted ┌─────────┐ Completed /     ┌─────────────┐ RuntimeStopped ┌────────────┐
 //  │Pending├─────────►│ Running ├────────────────►│ Terminating ├───────────────►│ Terminated │
 //  └───┬───┘          └────┬────┘ DeadlineExceeded└─────────────┘  (not deleted) └─────┬──────┘
+//      │                   │      / Evicted
 //      │ Delete            │ Delete                 ▲   │ RuntimeStopped (deleted)     │ Delete
 //      └───────────────────┴────────────────────────┘   ▼                              ▼
 //                                                   ┌──────────┐◄─────────────────────┘
@@ -78,9 +79,14 @@ struct Completed {         // every container done (or failed for good): stop th
 struct DeadlineExceeded {  // activeDeadlineSeconds passed
   Duration grace;
 };
+struct Evicted {           // the node reclaims a resource the pod overused
+  Duration grace;
+  std::string message;     // status.message: `Usage of EmptyDir volume "x" exceeds ...`
+};
 struct RuntimeStopped {};  // nothing of the pod is running any more
 
-using Event = std::variant<Admitted, Rejected, Update, Delete, Completed, DeadlineExceeded, RuntimeStopped>;
+using Event =
+    std::variant<Admitted, Rejected, Update, Delete, Completed, DeadlineExceeded, Evicted, RuntimeStopped>;
 
 // The state after `event` at `now`. Pure; total over State x Event.
 State next(const State& state, const Event& event, SteadyTime now);
@@ -92,5 +98,6 @@ const char* state_name(const State& state);
 
 inline constexpr const char* kReasonDeleted = "Deleted";
 inline constexpr const char* kReasonDeadlineExceeded = "DeadlineExceeded";
+inline constexpr const char* kReasonEvicted = "Evicted";
 
 }  // namespace podagent::podworker::lifecycle

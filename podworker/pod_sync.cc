@@ -165,12 +165,17 @@ runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, con
   config.spec_hash = hash_of(t.hashes, s);
   config.pod = t.pod;
   if (!t.pod_logs_dir.empty()) config.log_path = runtime::container_log_path(s.name, s.attempt);
+  config.objects = t.objects;
+  if (t.prepared_volumes) config.prepared_volumes = *t.prepared_volumes;
   const std::string field_path = container_field_path(s.kind, s.name);
   record(t, "Normal", "Pulled", field_path, pulled_message(config.spec));
   base::Result<base::ContainerId> id = co_await t.runtime.create_container(sandbox, config);
   if (!t.go_on()) co_return false;
   if (!id) {
-    t.waiting[s.name] = WaitingReason{"CreateContainerError", id.error().message};
+    // An error about the container's configuration names its field
+    // (Runtime::create_container).
+    const char* reason = id.error().field.empty() ? "CreateContainerError" : "CreateContainerConfigError";
+    t.waiting[s.name] = WaitingReason{reason, id.error().message};
     record(t, "Warning", "Failed", field_path, "Error: " + id.error().message);
     co_return false;
   }

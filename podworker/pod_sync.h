@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "base/clock.h"
 #include "base/event_recorder.h"
@@ -38,6 +40,10 @@ struct SyncTarget {
   // Receives the pod's events (Pulled, Created, Started, Killing, Failed,
   // FailedPostStartHook, FailedPreStopHook, SandboxChanged); may be null.
   base::EventRecorder* events = nullptr;
+  // What each container is created with (runtime::ContainerConfig): the
+  // ConfigMaps and Secrets, and the pod's written volumes; may be null.
+  model::ConfigObjectsPtr objects = {};
+  const std::map<std::string, std::filesystem::path>* prepared_volumes = nullptr;
 };
 
 struct SyncOutcome {

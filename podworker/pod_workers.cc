@@ -10,6 +10,7 @@
 #include "podworker/backoff_overrides.h"
 #include "podworker/pod_status_builder.h"
 #include "podworker/pod_sync.h"
+#include "podworker/pod_volumes.h"
 
 namespace podagent::podworker {
 namespace asio = boost::asio;
@@ -125,6 +126,7 @@ struct PodWorkers::Worker {
   // Syncs in a row that acted at one instant (see after_action).
   base::SteadyTime acted_at{};
   int acted_streak = 0;
+  PodVolumes volumes;
 
   std::shared_ptr<const model::Pod> pod() const { return {desired, &desired->pod}; }
 };
@@ -241,6 +243,12 @@ void PodWorkers::set_sources_ready() {
   if (sources_ready_ || stopping_) return;
   sources_ready_ = true;
   orphans_->run();
+  // Written volumes of pods deleted while the agent was down.
+  if (!options_.volumes) return;
+  if (auto on_disk = options_.volumes->pods_on_disk(); on_disk) {
+    for (const auto& uid : *on_disk)
+      if (!workers_.contains(uid)) (void)options_.volumes->remove(uid);
+  }
 }
 
 void PodWorkers::stop() {
@@ -271,6 +279,26 @@ void PodWorkers::set_liveness_failed(const base::PodUid& uid, const base::Contai
   }
   w->liveness_failed.push_back({id, std::move(message), grace});
   wake(*w);
+}
+
+bool PodWorkers::evict(const base::PodUid& uid, const std::string& message) {
+  Worker* w = find(uid);
+  if (!w || !std::holds_alternative<lifecycle::Running>(w->state)) return false;
+  w->failure = PodFailure{lifecycle::kReasonEvicted, message};
+  apply(*w, lifecycle::Evicted{base::Duration::zero(), message});
+  if (options_.events) options_.events->record(uid, "Warning", lifecycle::kReasonEvicted, "", message);
+  // Stops in flight (a restart's) get SIGKILL now too.
+  if (!w->stopping.empty()) hurry(*w, std::get<lifecycle::Terminating>(w->state).deadline);
+  w->abort_sync = true;
+  wake(*w);
+  return true;
+}
+
+std::vector<std::shared_ptr<const model::Pod>> PodWorkers::running_pods() const {
+  std::vector<std::shared_ptr<const model::Pod>> out;
+  for (const auto& [uid, w] : workers_)
+    if (std::holds_alternative<lifecycle::Running>(w->state)) out.push_back(w->pod());
+  return out;
 }
 
 void PodWorkers::handle_container_event(const runtime::ContainerEvent& event) {
@@ -339,6 +367,9 @@ runtime::Task<void> PodWorkers::run(Worker& w, std::shared_ptr<bool> alive) {
   }
   if (w.queued) std::replace(pass_queue_.begin(), pass_queue_.end(), &w, static_cast<Worker*>(nullptr));
   base::PodUid uid = w.uid;
+  // What a failed removal leaves, set_sources_ready() removes at the next
+  // start of the agent.
+  if (options_.volumes) (void)options_.volumes->remove(uid);
   finished_.insert(uid);
   if (options_.admitter) options_.admitter->release(uid);
   workers_.erase(uid);  // destroys w; nothing below may touch it
@@ -489,6 +520,8 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
                     w.waiting, &w.stopping, options_.pod_logs_dir};
   target.prober = options_.hook_prober;
   target.events = options_.events;
+  target.objects = objects_;
+  target.prepared_volumes = &w.volumes.prepared();
   record_backoff_events(target, plan);
   if (plan.outcome == PodOutcome::Progressing && !plan.start.empty()) {
     const std::vector<ContainerStart> planned = plan.start;
@@ -513,8 +546,13 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
       w.dirty = true;
       co_return;
   }
+  const bool volumes_ready = refresh_volumes(w);
   if (nothing_to_do(plan)) {  // the common case of a settled pod
     w.wakeup = plan.next_wakeup;
+    co_return;
+  }
+  if (!volumes_ready) {  // nothing starts before its volumes are written
+    w.wakeup = clock_.now() + options_.retry_after;
     co_return;
   }
   const auto kill_deadline = now + pod_grace(pod);
@@ -529,6 +567,21 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
   } else if (result.acted) {
     after_action(w);  // list again to see (and report) the effect
   }
+}
+
+bool PodWorkers::refresh_volumes(Worker& w) {
+  if (!options_.volumes) return true;
+  return w.volumes.refresh(*options_.volumes, w.pod(), objects_, options_.node_allocatable,
+                           [&w, this](const std::string& message) {
+                             if (options_.events)
+                               options_.events->record(w.uid, "Warning", "FailedMount", "", message);
+                           });
+}
+
+void PodWorkers::set_config_objects(model::ConfigObjectsPtr objects) {
+  objects_ = std::move(objects);
+  for (auto& [uid, w] : workers_)
+    if (reads_config_objects(w->desired->pod)) wake(*w);
 }
 
 void PodWorkers::after_action(Worker& w) {

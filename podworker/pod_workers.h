@@ -13,13 +13,16 @@
 #include "base/clock.h"
 #include "base/event_recorder.h"
 #include "base/ids.h"
+#include "model/config_object.h"
 #include "model/pod.h"
+#include "model/resource_fields.h"
 #include "podworker/admission.h"
 #include "podworker/image_puller.h"
 #include "podworker/lifecycle.h"
 #include "podworker/orphan_cleanup.h"
 #include "podworker/pod_actions.h"
 #include "runtime/runtime.h"
+#include "volumes/volume_manager.h"
 
 namespace podagent::podworker {
 
@@ -94,6 +97,13 @@ class PodWorkers {
     // Runs httpGet lifecycle hooks. Not owned; must outlive the workers and
     // the hooks they started; null: httpGet hooks fail.
     probes::Prober* hook_prober = nullptr;
+    // Writes configMap, secret, downwardAPI and projected volumes before a
+    // pod's containers start (see PodVolumes). Not owned; null: pods with
+    // such volumes cannot start their containers (the runtime refuses the
+    // volume kind).
+    volumes::VolumeManager* volumes = nullptr;
+    // What a downward API resourceFieldRef of a limit not set reads.
+    model::NodeAllocatable node_allocatable;
   };
 
   PodWorkers(runtime::Runtime& runtime, base::Clock& clock, boost::asio::any_io_executor executor,
@@ -131,6 +141,11 @@ class PodWorkers {
   void set_sources_ready();
   bool sources_ready() const { return sources_ready_; }
 
+  // The ConfigMaps and Secrets as they are now: containers created from now
+  // on read them (env), and the written volumes of every pod that reads
+  // them are brought up to date at once.
+  void set_config_objects(model::ConfigObjectsPtr objects);
+
   // Probe results for the current instance of `container`.
   void set_probe_state(const base::PodUid& uid, const std::string& container, ProbeState state);
   // The instance's liveness (or startup) probe failed: it is killed, with
@@ -140,6 +155,17 @@ class PodWorkers {
   // restartPolicy.
   void set_liveness_failed(const base::PodUid& uid, const base::ContainerId& id, std::string message = {},
                            std::optional<base::Duration> grace = std::nullopt);
+
+  // Evicts a Running pod, as the kubelet's eviction manager does: every
+  // container is killed at once (grace period 0, no preStop hook), the pod
+  // ends Failed with reason Evicted and `message`, a `Warning Evicted`
+  // event says why, and nothing of it restarts whatever its restartPolicy.
+  // False (nothing done) for a pod that is not Running: unknown, not yet
+  // admitted, or already stopping.
+  bool evict(const base::PodUid& uid, const std::string& message);
+  // The desired pods of the workers in the Running state (admitted, not
+  // stopping), for the checks that may evict them.
+  std::vector<std::shared_ptr<const model::Pod>> running_pods() const;
 
   void handle_container_event(const runtime::ContainerEvent& event);
   void handle_sandbox_event(const runtime::SandboxEvent& event);
@@ -180,6 +206,7 @@ class PodWorkers {
   void apply(Worker& w, const lifecycle::Event& event);
   void hurry(Worker& w, base::SteadyTime deadline);
   void after_action(Worker& w);
+  bool refresh_volumes(Worker& w);
 
   runtime::Runtime& runtime_;
   base::Clock& clock_;
@@ -198,6 +225,7 @@ class PodWorkers {
   bool stopping_ = false;
   bool sources_ready_ = false;
   uint64_t syncs_ = 0;
+  model::ConfigObjectsPtr objects_;
   // Declared last: destroyed first, so that its coroutines never see this
   // object half destroyed.
   std::unique_ptr<OrphanCleanup> orphans_;

@@ -15,6 +15,7 @@
 #include "base/ids.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "model/config_object.h"
 #include "model/pod.h"
 
 namespace podagent::runtime {
@@ -53,6 +54,14 @@ struct ContainerConfig {
   // The container's CRI-format log, relative to the sandbox's
   // log_directory: <container>/<attempt>.log.
   std::filesystem::path log_path;
+  // The ConfigMaps and Secrets that env valueFrom and envFrom read; null
+  // when there are none.
+  model::ConfigObjectsPtr objects;
+  // Volumes the pod worker prepared on the node (configMap, secret,
+  // downwardAPI, projected; disk emptyDirs), by volume name: the directory
+  // to bind-mount at each volumeMount of that volume, read-only (an
+  // emptyDir: as the volumeMount says).
+  std::map<std::string, std::filesystem::path> prepared_volumes;
 };
 
 enum class SandboxState { Ready, NotReady };
@@ -142,6 +151,10 @@ class Runtime {
   virtual Task<base::Status> stop_sandbox(const SandboxId& id) = 0;
   virtual Task<base::Status> remove_sandbox(const SandboxId& id) = 0;
 
+  // An error with a `field` is about the container's configuration (env it
+  // cannot resolve, runAsNonRoot against the image's user, a subPath): the
+  // pod worker reports it as CreateContainerConfigError; any other as
+  // CreateContainerError.
   virtual Task<base::Result<ContainerId>> create_container(const SandboxId& sandbox,
                                                            const ContainerConfig& config) = 0;
   virtual Task<base::Status> start_container(const ContainerId& id) = 0;

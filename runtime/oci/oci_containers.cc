@@ -96,17 +96,30 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
   input.node = options_.node;
   input.hostname = sandbox.record.hostname;
   input.pod_ips = sandbox.ips;
+  input.objects = config.objects.get();
   for (size_t i = 0; i < mounts.size(); ++i) {
     const model::VolumeMount& m = mounts[i];
     const std::string field = "volumeMounts[" + std::to_string(i) + "]";
     const model::Volume* v = find_volume(*config.pod, m.name);
     if (!v) return base::Error("no volume named \"" + m.name + "\" in the pod", field + ".name");
-    if (!v->empty_dir && !v->host_path)
+    auto prepared = config.prepared_volumes.find(m.name);
+    if (!v->empty_dir && !v->host_path && prepared == config.prepared_volumes.end())
       return base::Error("volume \"" + m.name + "\": " + volume_kind(*v) +
                              " volumes are not supported yet by the oci runtime",
                          field);
     fs::path source = pod_dir / "volumes" / m.name;
-    if (v->host_path) {
+    // configMap, secret, downwardAPI and projected volumes are written by
+    // the pod worker and mounted read-only, as the kubelet does; a disk
+    // emptyDir it made is mounted as the volumeMount says.
+    bool read_only = m.read_only;
+    if (prepared != config.prepared_volumes.end()) {
+      source = prepared->second;
+      read_only = m.read_only || !v->empty_dir;
+    } else if (v->empty_dir && v->empty_dir->medium != "Memory") {
+      // Not made by a pod worker (a runtime driven directly): one under
+      // the sandbox's directory, which lives as long as the sandbox.
+      if (auto s = prepare_empty_dir(source, *v->empty_dir); !s) return base::Error(s.error().message, field);
+    } else if (v->host_path) {
       // Checked (and made, for the *OrCreate types) at each creation, as
       // the kubelet checks at each mount, before the container starts.
       auto host = prepare_host_path(v->name, *v->host_path, options_.host_path_allow_list);
@@ -118,8 +131,7 @@ base::Result<std::vector<BindMount>> OciRuntime::container_mounts(const Sandbox&
       if (!part) return part.error();
       source = std::move(*part);
     }
-    out.push_back({std::move(source), m.mount_path, m.read_only,
-                   propagation_of(m.mount_propagation)});
+    out.push_back({std::move(source), m.mount_path, read_only, propagation_of(m.mount_propagation)});
   }
   return out;
 }
@@ -215,9 +227,11 @@ Task<base::Status> OciRuntime::build_container(Sandbox& sandbox, ContainerRecord
   }
   input.mounts = std::move(*mounts);
   input.node = options_.node;
+  input.objects = config.objects.get();
   input.hostname = sandbox.record.hostname;
   if (cgroups_) input.cgroups_path = cgroups_->cgroups_path(pod, record.id);
   input.pids_limit = options_.pod_pids_limit;
+  input.privileged_capabilities = privileged_capabilities_;
   auto spec = container_spec_json(input);
   if (!spec) co_return spec.error();
   if (auto s = write_file_atomic(bundle / "config.json", *spec, false); !s) co_return s;

@@ -98,10 +98,11 @@ base::Status OciRuntime::write_pod_files(const SandboxRecord& record, const mode
   for (const auto& [name, text] : files) {
     if (auto s = write_file_atomic(dir / name, text, false); !s) return s;
   }
-  // emptyDir volumes: directories (tmpfs for medium Memory) shared by the
-  // pod's containers. remove_tree of the sandbox's directory unmounts them.
+  // Memory emptyDir volumes: a tmpfs shared by the pod's containers, gone
+  // with the sandbox (remove_tree of its directory unmounts it). Disk ones
+  // live as long as the pod: the pod worker makes them (prepared_volumes).
   for (const auto& v : pod.spec.volumes) {
-    if (!v.empty_dir) continue;
+    if (!v.empty_dir || v.empty_dir->medium != "Memory") continue;
     if (auto s = prepare_empty_dir(dir / "volumes" / v.name, *v.empty_dir); !s) return s;
   }
   return base::Status::Ok();

@@ -68,14 +68,14 @@ TEST_F(SubPathTest, ALinkLeftInTheVolumeCannotLeadASubPathOutOfIt) {
   for (const auto& [name, message] : expected) {
     auto pod = wait_pod(name, [](const model::Node& p) {
       return at(container_status(p, "app"), {"state", "waiting", "reason"}) ==
-             "CreateContainerError";
+             "CreateContainerConfigError";
     });
     ASSERT_TRUE(pod) << name;
     EXPECT_EQ(at(container_status(*pod, "app"), {"state", "waiting", "message"}), message);
     EXPECT_EQ(at(container_status(*pod, "seed", true), {"state", "terminated", "reason"}),
               "Completed");
     // Never ran: no log, the API says why.
-    EXPECT_NE(logs(name, "app").find("is waiting to start: CreateContainerError"),
+    EXPECT_NE(logs(name, "app").find("is waiting to start: CreateContainerConfigError"),
               std::string::npos)
         << logs(name, "app");
   }

@@ -166,19 +166,19 @@ TEST_F(VolumesTest, ATypeMismatchOrAnUnlistedPathKeepsTheContainerFromStarting) 
   fs::create_directory_symlink(outside_, host_ / "link");
   ASSERT_EQ(create(host_path_pod("escape", host_ / "link", "Directory", kIdle)), 201);
 
-  EXPECT_EQ(waiting_message("missing", "CreateContainerError"),
+  EXPECT_EQ(waiting_message("missing", "CreateContainerConfigError"),
             "hostPath volume \"v\": hostPath type check failed: " + (host_ / "missing").string() +
                 " is not a directory");
   EXPECT_FALSE(fs::exists(host_ / "missing"));
-  EXPECT_EQ(waiting_message("notfile", "CreateContainerError"),
+  EXPECT_EQ(waiting_message("notfile", "CreateContainerConfigError"),
             "hostPath volume \"v\": hostPath type check failed: " + (host_ / "dir").string() +
                 " is not a file");
   const std::string list = "[" + host_.string() + ", /dev/null]";
-  EXPECT_EQ(waiting_message("outside", "CreateContainerError"),
+  EXPECT_EQ(waiting_message("outside", "CreateContainerConfigError"),
             "hostPath volume \"v\": host path " + (outside_ / "new").string() +
                 " is not allowed on this node (volumes.hostPathAllowList: " + list + ")");
   EXPECT_FALSE(fs::exists(outside_ / "new"));
-  EXPECT_EQ(waiting_message("escape", "CreateContainerError"),
+  EXPECT_EQ(waiting_message("escape", "CreateContainerConfigError"),
             "hostPath volume \"v\": host path " + outside_.string() +
                 " is not allowed on this node (volumes.hostPathAllowList: " + list + ")");
   auto pod = wait_pod("missing", [](const model::Node&) { return true; });
