@@ -14,6 +14,9 @@
 #include "agent/api_pod_persistence.h"
 #include "agent/api_routes.h"
 #include "agent/auth.h"
+#include "agent/config_object_persistence.h"
+#include "agent/config_object_store.h"
+#include "agent/eviction_manager.h"
 #include "agent/metrics.h"
 #include "agent/pod_config.h"
 #include "agent/pod_events.h"
@@ -27,6 +30,7 @@
 #include "runtime/fake/fake_runtime.h"
 #include "runtime/oci/oci_runtime.h"
 #include "static-pods/dir_watcher.h"
+#include "volumes/volume_manager.h"
 
 namespace podagent::agent {
 
@@ -117,7 +121,9 @@ struct Agent::Parts {
         store(PodStoreOptions{.first_resource_version = first_version()}),
         persistence(config.state_dir),
         notifier(options.env ? SystemdNotifier(options.env) : SystemdNotifier::from_environment()),
-        events(events_options()) {
+        events(events_options()),
+        config_objects(first_version()),
+        config_object_persistence(config.state_dir) {
   }
 
   // The pods' events, kept while the store holds the pod (`deletions`
@@ -138,6 +144,8 @@ struct Agent::Parts {
   }
 
   void build_workers();
+  void build_eviction();
+  void restore_config_objects();
   void build_probes(podworker::PodWorkers::Options& wo);
   void watch_images();
   void retain_logs();
@@ -163,12 +171,17 @@ struct Agent::Parts {
   ApiPodPersistence persistence;
   SystemdNotifier notifier;
   PodEvents events;
+  ConfigObjectStore config_objects;
+  ApiConfigObjectPersistence config_object_persistence;
 
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<probes::Prober> prober;  // httpGet hooks (and probes)
   std::string runtime_error;
   std::unique_ptr<podworker::Admitter> admitter;
+  std::unique_ptr<volumes::VolumeManager> volumes;  // before `workers`, which use it
   std::unique_ptr<podworker::PodWorkers> workers;
+  // After `workers`: destroyed first, it evicts through them.
+  std::unique_ptr<EvictionManager> eviction;
   // After `workers`: destroyed first, its callbacks call the workers.
   std::unique_ptr<probes::ProbeManager> probe_manager;
   std::unique_ptr<PodConfig> pod_config;
@@ -237,9 +250,39 @@ void Agent::Parts::build_workers() {
     pod_config->on_status(uid, status);
   };
   build_probes(wo);
+  // Written volumes and disk emptyDirs: <state_dir>/pods/<uid>/volumes/<name>.
+  volumes = std::make_unique<volumes::VolumeManager>(std::filesystem::path(config.state_dir) / "pods");
+  wo.volumes = volumes.get();
+  const podworker::NodeAllocatable node = node_allocatable(config);
+  wo.node_allocatable.cpu_millis = node.cpu_milli;
+  wo.node_allocatable.memory_bytes = node.memory_bytes;
   workers = std::make_unique<podworker::PodWorkers>(*runtime, clock, io.get_executor(), wo);
+  build_eviction();
   pod_config = std::make_unique<PodConfig>(store, workers.get(), clock, pc);
   watch_images();
+}
+
+// Pods whose disk emptyDir holds more than its sizeLimit are evicted, every
+// 10 s (the kubelet's housekeeping period).
+void Agent::Parts::build_eviction() {
+  EvictionManagerOptions o;
+  o.pods = [this] { return workers->running_pods(); };
+  o.evict = [this](const base::PodUid& uid, const std::string& message) { return workers->evict(uid, message); };
+  eviction = std::make_unique<EvictionManager>(*volumes, clock, io.get_executor(), std::move(o));
+  eviction->start();
+}
+
+// The API's ConfigMaps and Secrets saved by an earlier run. Logged by
+// file only: a problem line never holds a secret's value.
+void Agent::Parts::restore_config_objects() {
+  LoadedConfigObjects loaded = config_object_persistence.load_all();
+  for (const auto& problem : loaded.problems)
+    base::log_error("API ConfigMap or Secret not restored: {}", problem);
+  for (auto& [key, object] : loaded.objects.config_maps) config_objects.put(std::move(object));
+  for (auto& [key, object] : loaded.objects.secrets) config_objects.put(std::move(object));
+  if (!loaded.objects.config_maps.empty() || !loaded.objects.secrets.empty())
+    base::log_info("API objects restored: {} ConfigMaps, {} Secrets",
+                   loaded.objects.config_maps.size(), loaded.objects.secrets.size());
 }
 
 // The probe loops: fed by each pod sync's listing, their results go back to
@@ -385,6 +428,8 @@ void Agent::Parts::register_gauges() {
 }
 
 void Agent::Parts::on_snapshot(const static_pods::ManifestSnapshot& snapshot) {
+  // Objects first: the pods this snapshot starts may read them.
+  config_objects.set_manifest_objects(snapshot.objects);
   pod_config->set_static_pods(snapshot);
   // Every source is read now (the API pods were restored in start()), and
   // each desired pod has its worker: what the runtime holds of any other
@@ -490,7 +535,19 @@ base::Status Agent::start() {
   if (p.runtime) api.exec = make_runtime_pod_exec(*p.runtime, p.io.get_executor());
   api.pod_logs_dir = p.config.pod_logs_dir;
   api.events = &p.events;
+  api.config_objects = &p.config_objects;
+  api.config_object_persistence = &p.config_object_persistence;
   p.routes = std::make_unique<ApiRoutes>(p.store, *p.pod_config, p.persistence, api);
+
+  // ConfigMaps and Secrets before any pod: a pod's volumes and env read
+  // them. Each new view reaches the pod workers at once (on_snapshot sets a
+  // manifest's objects before its pods).
+  if (p.workers) {
+    p.config_objects.on_change(
+        [&p](const model::ConfigObjectsPtr& objects) { p.workers->set_config_objects(objects); });
+  }
+  p.restore_config_objects();
+  if (p.workers) p.workers->set_config_objects(p.config_objects.current());
 
   // API pods first: they hold their names before any static pod comes.
   LoadedPods loaded = p.persistence.load_all();
@@ -530,6 +587,7 @@ void Agent::stop() {
   if (p.server) p.server->stop();
   if (p.source) p.source->stop();
   if (p.workers) p.workers->stop();  // leaves every container as it is
+  if (p.eviction) p.eviction->stop();
   if (p.probe_manager) p.probe_manager->stop();
   if (p.runtime) p.runtime->shutdown();  // its timers and watches; containers run on
   if (p.log_retention) p.log_retention->stop();
@@ -556,6 +614,7 @@ bool Agent::ready() const { return p_->source && p_->source->ready(); }
 std::optional<uint16_t> Agent::tcp_port() const { return p_->tcp_port; }
 bool Agent::has_runtime() const { return p_->runtime != nullptr; }
 PodStore& Agent::store() { return p_->store; }
+ConfigObjectStore& Agent::config_objects() { return p_->config_objects; }
 const static_pods::ManifestSource& Agent::manifests() const { return *p_->source; }
 std::string Agent::metrics_text() const { return p_->registry.render(); }
 

@@ -27,6 +27,8 @@ class ManifestSource;
 
 namespace podagent::agent {
 
+class ConfigObjectStore;  // agent/config_object_store.h
+
 // Builds the container runtime the config names (runtime.backend). An error
 // means the backend cannot run in this build or on this machine; the agent
 // then runs without one (see Agent). The oci and cri backends plug in here.
@@ -75,6 +77,10 @@ struct AgentOptions {
 // is implemented) the error is logged once and the agent still serves: its
 // pods are stored with phase Pending and a message saying why nothing runs.
 //
+// ConfigMaps and Secrets: the manifest directory's (each snapshot's
+// `objects`) and the API's (persisted under stateDir, restored by start())
+// are merged in config_objects().
+//
 // Extra routes served besides ApiRoutes:
 //   GET /debug/manifest-errors  {"errorsTotal":N,"files":{"<file>":["<problem>",...]}}
 //
@@ -103,6 +109,9 @@ class Agent {
   // True when the configured runtime backend could be built.
   bool has_runtime() const;
   PodStore& store();
+  // The ConfigMaps and Secrets of the manifest directory and the API, merged
+  // (see ConfigObjectStore::on_change to follow them).
+  ConfigObjectStore& config_objects();
   const static_pods::ManifestSource& manifests() const;
   // The Prometheus text of /metrics.
   std::string metrics_text() const;

@@ -27,13 +27,6 @@ using base::Error;
 constexpr std::string_view kSuffix = ".json";
 constexpr std::string_view kTempSuffix = ".json.tmp";
 
-// A UID usable as a file name: letters, digits and '-', as UUIDs are.
-bool safe_uid(std::string_view uid) {
-  return !uid.empty() && uid.size() <= 128 && std::all_of(uid.begin(), uid.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-  });
-}
-
 Error errno_error(std::string_view what, const fs::path& path) {
   return Error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
 }
@@ -81,14 +74,9 @@ base::Status ensure_directory(const fs::path& dir) {
   return {};
 }
 
-// Reads, decodes, defaults and validates one pod file.
-base::Result<model::Pod> read_pod_file(const fs::path& path, std::string_view uid) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error("cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error("cannot read the file");
-  model::DecodeResult decoded = model::decode_pods(text.str());
+// Decodes, defaults and validates the text of one pod file.
+base::Result<model::Pod> read_pod_file(const std::string& text, std::string_view uid) {
+  model::DecodeResult decoded = model::decode_pods(text);
   if (!decoded.errors.empty()) return Error(decoded.errors.front().to_string());
   if (decoded.pods.size() != 1)
     return Error(fmt::format("holds {} pods, expected one", decoded.pods.size()));
@@ -107,19 +95,19 @@ base::Result<model::Pod> read_pod_file(const fs::path& path, std::string_view ui
 
 }  // namespace
 
-ApiPodPersistence::ApiPodPersistence(const fs::path& state_dir) : dir_(state_dir / "api-pods") {}
+// ---- DurableFileDir ----------------------------------------------------------
 
-base::Status ApiPodPersistence::save(const model::Pod& pod) {
-  if (!safe_uid(pod.metadata.uid))
-    return Error(fmt::format("unusable pod UID \"{}\"", pod.metadata.uid));
+bool DurableFileDir::usable_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+base::Status DurableFileDir::write(std::string_view name, std::string_view text) {
+  if (!usable_name(name)) return Error(fmt::format("unusable file name \"{}\"", name));
   if (auto s = ensure_directory(dir_); !s) return s;
-  model::Pod kept = pod;
-  kept.status = {};
-  kept.metadata.resource_version.clear();
-  const std::string text = model::to_json(model::encode_pod(kept), /*pretty=*/true) + "\n";
-
-  const fs::path final_path = dir_ / (pod.metadata.uid + std::string(kSuffix));
-  const fs::path temp_path = dir_ / ("." + pod.metadata.uid + std::string(kTempSuffix));
+  const fs::path final_path = dir_ / (std::string(name) + std::string(kSuffix));
+  const fs::path temp_path = dir_ / ("." + std::string(name) + std::string(kTempSuffix));
   if (auto s = write_all_and_sync(temp_path, text); !s) {
     ::unlink(temp_path.c_str());
     return s;
@@ -132,9 +120,9 @@ base::Status ApiPodPersistence::save(const model::Pod& pod) {
   return fsync_directory(dir_);
 }
 
-base::Status ApiPodPersistence::remove(const base::PodUid& uid) {
-  if (!safe_uid(uid.str())) return Error(fmt::format("unusable pod UID \"{}\"", uid.str()));
-  const fs::path path = dir_ / (uid.str() + std::string(kSuffix));
+base::Status DurableFileDir::remove(std::string_view name) {
+  if (!usable_name(name)) return Error(fmt::format("unusable file name \"{}\"", name));
+  const fs::path path = dir_ / (std::string(name) + std::string(kSuffix));
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return {};
     return errno_error("cannot remove", path);
@@ -142,8 +130,8 @@ base::Status ApiPodPersistence::remove(const base::PodUid& uid) {
   return fsync_directory(dir_);
 }
 
-LoadedPods ApiPodPersistence::load_all() const {
-  LoadedPods out;
+DurableFileDir::Listing DurableFileDir::read_all() const {
+  Listing out;
   std::error_code ec;
   if (!fs::exists(dir_, ec)) return out;
   fs::directory_iterator it(dir_, ec);
@@ -154,19 +142,55 @@ LoadedPods ApiPodPersistence::load_all() const {
   for (const auto& entry : it) {
     const std::string name = entry.path().filename().string();
     if (name.starts_with(".") && name.ends_with(kTempSuffix)) {
-      // A save that never finished: its request was never answered.
+      // A write that never finished: its request was never answered.
       fs::remove(entry.path(), ec);
       continue;
     }
     if (!name.ends_with(kSuffix)) continue;
-    const std::string uid = name.substr(0, name.size() - kSuffix.size());
     if (!entry.is_regular_file(ec)) {
       out.problems.push_back(fmt::format("{}: not a regular file", entry.path().string()));
       continue;
     }
-    auto pod = read_pod_file(entry.path(), uid);
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad()) {
+      out.problems.push_back(fmt::format("{}: cannot read the file", entry.path().string()));
+      continue;
+    }
+    out.files.push_back({name.substr(0, name.size() - kSuffix.size()), entry.path(), text.str()});
+  }
+  return out;
+}
+
+// ---- ApiPodPersistence -------------------------------------------------------
+
+ApiPodPersistence::ApiPodPersistence(const fs::path& state_dir) : files_(state_dir / "api-pods") {}
+
+base::Status ApiPodPersistence::save(const model::Pod& pod) {
+  if (!DurableFileDir::usable_name(pod.metadata.uid))
+    return Error(fmt::format("unusable pod UID \"{}\"", pod.metadata.uid));
+  model::Pod kept = pod;
+  kept.status = {};
+  kept.metadata.resource_version.clear();
+  return files_.write(pod.metadata.uid,
+                      model::to_json(model::encode_pod(kept), /*pretty=*/true) + "\n");
+}
+
+base::Status ApiPodPersistence::remove(const base::PodUid& uid) {
+  if (!DurableFileDir::usable_name(uid.str()))
+    return Error(fmt::format("unusable pod UID \"{}\"", uid.str()));
+  return files_.remove(uid.str());
+}
+
+LoadedPods ApiPodPersistence::load_all() const {
+  DurableFileDir::Listing listing = files_.read_all();
+  LoadedPods out;
+  out.problems = std::move(listing.problems);
+  for (const auto& file : listing.files) {
+    auto pod = read_pod_file(file.text, file.name);
     if (!pod) {
-      out.problems.push_back(fmt::format("{}: {}", entry.path().string(), pod.error().to_string()));
+      out.problems.push_back(fmt::format("{}: {}", file.path.string(), pod.error().to_string()));
       continue;
     }
     out.pods.push_back(std::move(*pod));

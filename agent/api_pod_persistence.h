@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/ids.h"
@@ -10,6 +11,45 @@
 #include "model/pod.h"
 
 namespace podagent::agent {
+
+// A directory of small files written atomically and durably: the
+// mechanism under the API's persisted pods and config objects. A write goes
+// to a temporary file, is fsynced, renamed over `<name>.json` and the
+// directory fsynced, so that a crash leaves either the old or the new file,
+// never a torn one. The directory is created mode 0700 and every file 0600:
+// they may hold secrets.
+//
+// Blocking file I/O on the caller's thread. Not thread-safe.
+class DurableFileDir {
+ public:
+  explicit DurableFileDir(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  const std::filesystem::path& path() const { return dir_; }
+  // A name usable as a file name here: letters, digits and '-' (UUIDs), at
+  // most 128 characters.
+  static bool usable_name(std::string_view name);
+
+  // REQUIRES: usable_name(name) (else an error).
+  base::Status write(std::string_view name, std::string_view text);
+  // Removing a missing file is not an error.
+  base::Status remove(std::string_view name);
+
+  struct File {
+    std::string name;  // without ".json"
+    std::filesystem::path path;
+    std::string text;
+  };
+  struct Listing {
+    std::vector<File> files;
+    std::vector<std::string> problems;  // "<path>: <why>"
+  };
+  // Reads every `<name>.json`; other files are ignored, leftover temporary
+  // files of interrupted writes deleted. A missing directory is empty.
+  Listing read_all() const;
+
+ private:
+  std::filesystem::path dir_;
+};
 
 // Where the pods created through the API are kept across agent restarts.
 // Only a pod's metadata and spec are kept; its status is the pod workers'
@@ -32,9 +72,7 @@ struct LoadedPods {
 };
 
 // The API pods as files: <state_dir>/api-pods/<uid>.json, one pod each, in
-// the JSON the API serves. A save writes a temporary file, fsyncs it,
-// renames it over the pod's file and fsyncs the directory, so that a crash
-// leaves either the old or the new pod, never a torn file.
+// the JSON the API serves, written through a DurableFileDir.
 //
 // Blocking file I/O on the caller's thread (small files; one fsync pair per
 // API write). Not thread-safe.
@@ -42,7 +80,7 @@ class ApiPodPersistence final : public PodPersistence {
  public:
   explicit ApiPodPersistence(const std::filesystem::path& state_dir);
 
-  const std::filesystem::path& directory() const { return dir_; }
+  const std::filesystem::path& directory() const { return files_.path(); }
 
   base::Status save(const model::Pod& pod) override;
   base::Status remove(const base::PodUid& uid) override;
@@ -54,7 +92,7 @@ class ApiPodPersistence final : public PodPersistence {
   LoadedPods load_all() const;
 
  private:
-  std::filesystem::path dir_;
+  DurableFileDir files_;
 };
 
 // An in-memory PodPersistence for tests, which can be told to fail.

@@ -64,7 +64,8 @@ Node api_resource(const char* name, const char* singular, const char* kind,
   return r;
 }
 
-Node api_resource_list() {
+// `config_objects`: the agent serves configmaps and secrets.
+Node api_resource_list(bool config_objects) {
   Node n = Node::map();
   n.set("kind", str("APIResourceList"));
   n.set("groupVersion", str("v1"));
@@ -75,6 +76,12 @@ Node api_resource_list() {
   resources.push(api_resource("pods/log", "", "Pod", {"get"}, {}));
   resources.push(api_resource("pods/status", "", "Pod", {"get"}, {}));
   resources.push(api_resource("events", "event", "Event", {"list"}, {"ev"}));
+  if (config_objects) {
+    resources.push(api_resource("configmaps", "configmap", "ConfigMap",
+                                {"create", "delete", "get", "list", "update"}, {"cm"}));
+    resources.push(api_resource("secrets", "secret", "Secret",
+                                {"create", "delete", "get", "list", "update"}, {}));
+  }
   return n;
 }
 
@@ -98,17 +105,13 @@ Node openapi_root() {
   return n;
 }
 
-Node openapi_v1() {
-  Node n = Node::map();
-  n.set("openapi", str("3.0.0"));
-  Node& info = n.set("info", Node::map());
-  info.set("title", str("podagent"));
-  info.set("version", str("v1"));
+// The PATCH operation of one kind, as far as kubectl reads it.
+Node openapi_patch(const char* kind) {
   Node patch = Node::map();
   Node& gvk = patch.set("x-kubernetes-group-version-kind", Node::map());
   gvk.set("group", str(""));
   gvk.set("version", str("v1"));
-  gvk.set("kind", str("Pod"));
+  gvk.set("kind", str(kind));
   Node& parameters = patch.set("parameters", Node::sequence());
   for (const char* name : {"dryRun", "fieldValidation"}) {
     Node& p = parameters.push(Node::map());
@@ -117,9 +120,24 @@ Node openapi_v1() {
     p.set("schema", Node::map()).set("type", str("string"));
   }
   patch.set("responses", Node::map());
+  return patch;
+}
+
+Node openapi_v1(bool config_objects) {
+  Node n = Node::map();
+  n.set("openapi", str("3.0.0"));
+  Node& info = n.set("info", Node::map());
+  info.set("title", str("podagent"));
+  info.set("version", str("v1"));
   Node& paths = n.set("paths", Node::map());
   paths.set("/api/v1/namespaces/{namespace}/pods/{name}", Node::map())
-      .set("patch", std::move(patch));
+      .set("patch", openapi_patch("Pod"));
+  if (config_objects) {
+    paths.set("/api/v1/namespaces/{namespace}/configmaps/{name}", Node::map())
+        .set("patch", openapi_patch("ConfigMap"));
+    paths.set("/api/v1/namespaces/{namespace}/secrets/{name}", Node::map())
+        .set("patch", openapi_patch("Secret"));
+  }
   return n;
 }
 
@@ -279,9 +297,9 @@ std::optional<Node> ApiRoutes::document(const std::vector<std::string_view>& seg
   if (is({"version"})) return version_info(options_.git_version);
   if (is({"api"})) return api_versions();
   if (is({"apis"})) return api_group_list();
-  if (is({"api", "v1"})) return api_resource_list();
+  if (is({"api", "v1"})) return api_resource_list(options_.config_objects != nullptr);
   if (is({"openapi", "v3"})) return openapi_root();
-  if (is({"openapi", "v3", "api", "v1"})) return openapi_v1();
+  if (is({"openapi", "v3", "api", "v1"})) return openapi_v1(options_.config_objects != nullptr);
   const bool events = is({"api", "v1", "events"}) ||
                       (seg.size() == 5 && is({"api", "v1", "namespaces", seg[3], "events"}));
   if (events) return list_of("EventList", store_.resource_version());
@@ -313,9 +331,19 @@ ApiResponse ApiRoutes::route(const ApiRequest& request, const Target& target_in)
   // /api/v1/pods: across namespaces.
   if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "pods")
     return get ? list_pods(request, target) : error_response(method_not_allowed(method));
+  auto config_resource = [&](std::string_view s) {
+    return options_.config_objects && (s == "configmaps" || s == "secrets");
+  };
+  // /api/v1/configmaps, /api/v1/secrets: across namespaces.
+  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && config_resource(seg[2]))
+    return config_objects(request, target, seg[2]);
   if (seg.size() < 5 || seg[0] != "api" || seg[1] != "v1" || seg[2] != "namespaces")
     return error_response(path_not_found());
   target.namespace_ = seg[3];
+  if (config_resource(seg[4]) && seg.size() <= 6) {
+    if (seg.size() == 6) target.name = seg[5];
+    return config_objects(request, target, seg[4]);
+  }
   if (seg[4] != "pods" || seg.size() > 7) return error_response(path_not_found());
   if (seg.size() == 5) {
     if (get) return list_pods(request, target);

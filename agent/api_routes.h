@@ -19,9 +19,11 @@
 
 namespace podagent::agent {
 
-class BodyStream;  // agent/body_stream.h
-class PodEvents;   // agent/pod_events.h
-class PodExec;     // agent/api_pod_exec.h
+class BodyStream;               // agent/body_stream.h
+class ConfigObjectPersistence;  // agent/config_object_persistence.h
+class ConfigObjectStore;        // agent/config_object_store.h
+class PodEvents;                // agent/pod_events.h
+class PodExec;                  // agent/api_pod_exec.h
 
 // One HTTP request as the routes see it: the transport (unix socket, TCP,
 // later TLS) and its limits are the server's business.
@@ -100,6 +102,11 @@ struct ApiOptions {
   // The pods' events, for GET /api/v1/events and .../namespaces/{ns}/events
   // (agent/api_events.cc). Not owned; null: both list nothing.
   const PodEvents* events = nullptr;
+  // ConfigMaps and Secrets (agent/api_config_objects.cc): their API
+  // objects are persisted, then put in the store. Not owned; both set or
+  // both null (null: their paths are 404 and discovery leaves them out).
+  ConfigObjectStore* config_objects = nullptr;
+  ConfigObjectPersistence* config_object_persistence = nullptr;
 };
 
 // The query string, decoded ('+' and %XX). A repeated key keeps its first
@@ -152,6 +159,23 @@ class ApiRoutes {
   // GET /api/v1/events and /api/v1/namespaces/{ns}/events, with
   // fieldSelector (api_events.cc).
   ApiResponse list_events(const ApiRequest& request, const Target& target);
+  // configmaps and secrets (api_config_objects.cc): `resource` is one of
+  // them; target.name is empty for the collection, target.namespace_ for
+  // all namespaces (then only GET).
+  ApiResponse config_objects(const ApiRequest& request, const Target& target,
+                             std::string_view resource);
+  // T: model::ConfigMap or model::Secret; defined and used in
+  // api_config_objects.cc only.
+  template <typename T>
+  ApiResponse list_objects(const ApiRequest& request, const Target& target);
+  template <typename T>
+  ApiResponse get_object(const ApiRequest& request, const Target& target);
+  template <typename T>
+  ApiResponse create_object(const ApiRequest& request, const Target& target);
+  template <typename T>
+  ApiResponse replace_object(const ApiRequest& request, const Target& target);
+  template <typename T>
+  ApiResponse delete_object(const ApiRequest& request, const Target& target);
   ApiResponse health(std::string_view check);
   ApiResponse render(const ApiRequest& request, int status, const model::Node& node) const;
   model::WallTime now() const;
