@@ -35,7 +35,11 @@ std::optional<agent::ApiClient> make_client(const ParsedArgs& args) {
 }
 
 std::string pods_path(std::string_view ns, std::string_view name) {
-  std::string path = "/api/v1/namespaces/" + agent::url_escape(ns) + "/pods";
+  return objects_path("pods", ns, name);
+}
+
+std::string objects_path(std::string_view resource, std::string_view ns, std::string_view name) {
+  std::string path = "/api/v1/namespaces/" + agent::url_escape(ns) + "/" + std::string(resource);
   if (!name.empty()) path += "/" + agent::url_escape(name);
   return path;
 }

@@ -27,6 +27,10 @@ std::optional<agent::ApiClient> make_client(const ParsedArgs& args);
 
 // "/api/v1/namespaces/NS/pods[/NAME]".
 std::string pods_path(std::string_view ns, std::string_view name = {});
+// "/api/v1/namespaces/NS/RESOURCE[/NAME]", RESOURCE a plural such as
+// "configmaps" or "secrets"; NS and NAME URL-escaped.
+std::string objects_path(std::string_view resource, std::string_view ns,
+                         std::string_view name = {});
 
 // Sends `request`; on a transport error prints "podagent: <error>" and
 // returns nullopt. An HTTP error status is returned as a response.
