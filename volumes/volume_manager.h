@@ -26,9 +26,11 @@ namespace podagent::volumes {
 //                                    (with what the containers wrote) until
 //                                    remove(), across sandbox re-creations
 //
-// Blocking file I/O: call it off the event loop. It keeps no state but
-// pods_dir, so calls for different pods may run at the same time; calls for
-// one pod must not.
+// Blocking file I/O. prepare() and remove() touch a few small files, and
+// the pod workers call them on the event loop only when a pod's inputs
+// changed; usage() walks a whole volume, so the eviction manager calls it
+// on a thread of its own. It keeps no state but pods_dir, so calls for
+// different pods may run at the same time; calls for one pod must not.
 class VolumeManager {
  public:
   explicit VolumeManager(std::filesystem::path pods_dir);
