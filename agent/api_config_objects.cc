@@ -35,8 +35,6 @@ using model::FieldErrors;
 using model::Node;
 using model::Secret;
 
-constexpr const char* kImmutable = "field is immutable when `immutable` is set";
-
 // What differs between the two kinds.
 template <typename T>
 struct Kind;
@@ -51,16 +49,9 @@ struct Kind<ConfigMap> {
   static FieldErrors validate(const ConfigMap& o) { return model::validate_config_map(o); }
   static FieldErrors shown(FieldErrors e) { return e; }
   static size_t data_count(const ConfigMap& o) { return o.data.size() + o.binary_data.size(); }
-  // Kubernetes' ValidateConfigMapUpdate.
-  static FieldErrors update_errors(const ConfigMap& old, const ConfigMap& next) {
-    FieldErrors errors;
-    if (!old.immutable.value_or(false)) return errors;
-    if (!next.immutable.value_or(false))
-      errors.push_back(FieldError::forbidden("immutable", kImmutable));
-    if (next.data != old.data) errors.push_back(FieldError::forbidden("data", kImmutable));
-    if (next.binary_data != old.binary_data)
-      errors.push_back(FieldError::forbidden("binaryData", kImmutable));
-    return errors;
+  // Kubernetes' ValidateConfigMapUpdate (immutable data), then the rest.
+  static FieldErrors validate_update(const ConfigMap& next, const ConfigMap& old) {
+    return model::validate_config_map_update(next, old);
   }
 };
 
@@ -74,16 +65,9 @@ struct Kind<Secret> {
   static FieldErrors validate(const Secret& o) { return model::validate_secret(o); }
   static FieldErrors shown(FieldErrors e) { return redact_secret_errors(std::move(e)); }
   static size_t data_count(const Secret& o) { return o.data.size(); }
-  // Kubernetes' ValidateSecretUpdate: the type never changes.
-  static FieldErrors update_errors(const Secret& old, const Secret& next) {
-    FieldErrors errors;
-    if (next.type != old.type)
-      errors.push_back(FieldError::invalid("type", model::quote(next.type), "field is immutable"));
-    if (!old.immutable.value_or(false)) return errors;
-    if (!next.immutable.value_or(false))
-      errors.push_back(FieldError::forbidden("immutable", kImmutable));
-    if (next.data != old.data) errors.push_back(FieldError::forbidden("data", kImmutable));
-    return errors;
+  // Kubernetes' ValidateSecretUpdate: the type never changes either.
+  static FieldErrors validate_update(const Secret& next, const Secret& old) {
+    return model::validate_secret_update(next, old);
   }
 };
 
@@ -148,12 +132,9 @@ DecodedBody<T> decode_body(const ApiRequest& request, const Query& query) {
                                 Kind<T>::kName, joined(Kind<T>::shown(decoded.errors), "; ")));
     return out;
   }
-  for (const auto& w : decoded.warnings)
-    out.warnings.push_back(fmt::format("unknown field \"{}\"", w.field));
-  if (query.get("fieldValidation").value_or("") == "Strict" && !out.warnings.empty()) {
-    std::string list;
-    for (const auto& w : out.warnings) list += (list.empty() ? "" : ", ") + w;
-    out.error = bad_request("strict decoding error: " + list);
+  if (auto e = unknown_fields(decoded.warnings,
+                              query.get("fieldValidation").value_or("") == "Strict", out.warnings)) {
+    out.error = std::move(e);
     return out;
   }
   out.object = std::move(decoded.object);
@@ -449,8 +430,7 @@ ApiResponse ApiRoutes::replace_object(const ApiRequest& request, const Target& t
   meta.deletion_grace_period_seconds.reset();
   meta.generation = 0;
   model::apply_defaults(object);
-  FieldErrors errors = Kind<T>::validate(object);
-  for (auto& e : Kind<T>::update_errors(old, object)) errors.push_back(std::move(e));
+  FieldErrors errors = Kind<T>::validate_update(object, old);
   if (!errors.empty())
     return error_response(invalid(Kind<T>::kName, meta.name, Kind<T>::shown(std::move(errors))));
   if (is_dry_run(target.query)) {

@@ -160,6 +160,17 @@ ApiError path_not_found() {
   return make(404, "NotFound", "the server could not find the requested resource");
 }
 
+std::optional<ApiError> unknown_fields(const model::FieldErrors& unknown, bool strict,
+                                       std::vector<std::string>& warnings) {
+  std::string list;
+  for (const auto& w : unknown) {
+    warnings.push_back(fmt::format("unknown field \"{}\"", w.field));
+    list += (list.empty() ? "" : ", ") + warnings.back();
+  }
+  if (!strict || unknown.empty()) return std::nullopt;
+  return bad_request("strict decoding error: " + list);
+}
+
 ApiError internal_error(std::string message) {
   return make(500, "InternalError", std::move(message));
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ ApiError gone(std::string message);
 ApiError unauthorized(std::string message);
 ApiError path_not_found();
 ApiError internal_error(std::string message);
+// A request body's unknown fields: appends a warning per field to
+// `warnings` (`unknown field "spec.x"`), and with fieldValidation=Strict
+// (`strict`) returns the 400 that refuses the body.
+std::optional<ApiError> unknown_fields(const model::FieldErrors& unknown, bool strict,
+                                       std::vector<std::string>& warnings);
 ApiError not_implemented(std::string message);
 ApiError service_unavailable(std::string message);
 

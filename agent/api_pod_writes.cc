@@ -71,12 +71,9 @@ DecodedBody decode_body(const ApiRequest& request, const Query& query) {
     out.error = bad_request("Pod in version \"v1\" cannot be handled as a Pod: " + list);
     return out;
   }
-  for (const auto& w : one.warnings)
-    out.warnings.push_back(fmt::format("unknown field \"{}\"", w.field));
-  if (query.get("fieldValidation").value_or("") == "Strict" && !out.warnings.empty()) {
-    std::string list;
-    for (const auto& w : out.warnings) list += (list.empty() ? "" : ", ") + w;
-    out.error = bad_request("strict decoding error: " + list);
+  if (auto e = unknown_fields(one.warnings, query.get("fieldValidation").value_or("") == "Strict",
+                              out.warnings)) {
+    out.error = std::move(e);
     return out;
   }
   out.pod = std::move(one.pod);
