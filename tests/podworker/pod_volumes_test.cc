@@ -173,6 +173,31 @@ TEST_F(PodVolumesWorkersTest, LeftoversOfPodsGoneAreRemovedOnceSourcesAreReady) 
   EXPECT_TRUE(fs::exists(file("mode"))) << "a desired pod's volumes stay";
 }
 
+TEST_F(PodVolumesWorkersTest, ADownwardApiVolumeFollowsTheLabels) {
+  model::Pod pod = config_pod();
+  pod.metadata.labels["tier"] = "web";
+  model::Volume info;
+  info.name = "info";
+  info.downward_api = model::DownwardApiVolumeSource{};
+  model::DownwardApiVolumeFile labels;
+  labels.path = "labels";
+  labels.field_ref = model::ObjectFieldSelector{"v1", "metadata.labels"};
+  info.downward_api->items.push_back(labels);
+  info.downward_api->default_mode = 0644;
+  pod.spec.volumes = {info};
+  pod.spec.containers[0].volume_mounts[0].name = "info";
+  workers_->update(pod);
+  at(1s);
+  const fs::path file = manager_.volume_dir(base::PodUid("u1"), "info") / "labels";
+  ASSERT_EQ(read_text(file), "tier=\"web\"");
+
+  pod.metadata.labels["tier"] = "api";
+  workers_->update(pod);
+  clock_.settle();
+  EXPECT_EQ(read_text(file), "tier=\"api\"");
+  EXPECT_EQ(calls(Op::CreateContainer), 1u) << "a label is not a reason to restart";
+}
+
 TEST(ReadsConfigObjectsTest, VolumesProjectionsAndEnv) {
   model::Pod pod;
   pod.spec.containers.emplace_back();
