@@ -411,7 +411,9 @@ std::string Builder::compute_phase() const {
 void Builder::set_phase() {
   const model::PodStatus& prev = in_.previous;
   std::string phase = compute_phase();
-  if (!is_terminal(phase) && is_terminal(prev.phase)) phase = prev.phase;  // never leaves it
+  // A terminal phase never changes, not even to the other one: a pod
+  // failed (evicted, say) whose containers then exit 0 stays Failed.
+  if (is_terminal(prev.phase)) phase = prev.phase;
   if (!is_terminal(phase) && in_.lifecycle == PodLifecycle::Terminated) phase = model::kPhaseFailed;
   out_.phase = phase;
   if (phase == prev.phase) {  // the reason and message belong to the phase

@@ -478,6 +478,25 @@ TEST(PodStatusPhase, TerminalPhaseNeverChanges) {
   EXPECT_EQ(w.build().phase, "Succeeded");
 }
 
+TEST(PodStatusPhase, AnEvictedPodStaysFailedWhenItsContainerThenExitsZero) {
+  World w("Always", {"app"});
+  w.sandbox("sb1");
+  w.running("app");
+  w.failure = PodFailure{"Evicted", "Usage of EmptyDir volume \"s\" exceeds the limit \"1Mi\"."};
+  w.lifecycle = PodLifecycle::Terminating;
+  EXPECT_EQ(w.build().phase, "Failed");
+  // Its shell traps SIGTERM and exits 0.
+  w.sandboxes.clear();
+  w.sandbox("sb1", 0, false);
+  w.containers.clear();
+  w.exited("app", 0);
+  w.lifecycle = PodLifecycle::Terminated;
+  const auto s = w.build();
+  EXPECT_EQ(s.phase, "Failed");
+  EXPECT_EQ(s.reason, "Evicted");
+  EXPECT_EQ(s.message, "Usage of EmptyDir volume \"s\" exceeds the limit \"1Mi\".");
+}
+
 TEST(PodStatusPhase, TerminatedPodBecomesTerminal) {
   World w("Always", {"a", "b"});
   w.sandbox("sb1", 0, false);
