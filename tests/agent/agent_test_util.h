@@ -28,6 +28,7 @@
 #include "agent/agent.h"
 #include "model/document.h"
 #include "model/node.h"
+#include "tests/temp_dir.h"
 
 namespace podagent::agent::testing {
 
@@ -36,25 +37,9 @@ namespace fs = std::filesystem;
 // A guard against a hang, not a wait: every poll gives up after it.
 inline constexpr auto kDeadline = std::chrono::seconds(20);
 
-// A fresh directory under /tmp (short: unix socket paths are limited to
-// 108 bytes), removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/podagent-it-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (!made) ADD_FAILURE() << "mkdtemp";
-    path_ = made ? made : "/tmp";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+// Under /tmp unless TMPDIR says otherwise: keep it short, unix socket
+// paths are limited to 108 bytes.
+using test_util::TempDir;
 
 inline void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

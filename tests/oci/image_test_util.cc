@@ -199,16 +199,4 @@ std::string tar_files(const Files& files, bool gzip) {
   return make_tar(entries, gzip);
 }
 
-TempDir::TempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "image-store-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 }  // namespace podagent::runtime::oci::image_testing

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "tests/temp_dir.h"
 
 // Builders of image archives for the image store's tests: layer tars,
 // OCI image layouts and docker save trees, made with libarchive in memory.
@@ -57,17 +58,6 @@ void write_files(const std::filesystem::path& dir, const Files& files);
 std::string tar_files(const Files& files, bool gzip = false);
 void write_string(const std::filesystem::path& file, const std::string& content);
 
-// A fresh directory, removed (recursively) with this object.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_util::TempDir;
 
 }  // namespace podagent::runtime::oci::image_testing

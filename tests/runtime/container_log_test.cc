@@ -12,6 +12,7 @@
 
 #include "runtime/container_log_follower.h"
 #include "runtime/fake/fake_script.h"
+#include "tests/temp_dir.h"
 
 namespace podagent::runtime {
 namespace {
@@ -22,22 +23,7 @@ using namespace std::chrono_literals;
 // 2024-05-01T10:00:00Z
 const WallTime kT0 = WallTime(std::chrono::seconds(1714557600));
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/podagent-log-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    path_ = made ? made : "/tmp/podagent-log-failed";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_util::TempDir;
 
 void append(const fs::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::binary | std::ios::app);
