@@ -12,11 +12,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <optional>
-#include <random>
 
 #include "agent/api_protobuf.h"
+#include "agent/api_write_helpers.h"
 #include "agent/api_routes.h"
 #include "agent/config_object_persistence.h"
 #include "agent/config_object_store.h"
@@ -141,31 +140,6 @@ DecodedBody<T> decode_body(const ApiRequest& request, const Query& query) {
   return out;
 }
 
-bool is_dry_run(const Query& query) { return query.get("dryRun").value_or("") == "All"; }
-
-std::optional<ApiError> settle_namespace(model::ObjectMeta& meta,
-                                         const std::string& url_namespace) {
-  if (meta.namespace_.empty()) meta.namespace_ = url_namespace;
-  if (meta.namespace_ != url_namespace)
-    return bad_request(
-        "the namespace of the provided object does not match the namespace sent on the request");
-  return std::nullopt;
-}
-
-std::string random_suffix() {
-  // Kubernetes' names.SimpleNameGenerator alphabet (no vowels, no 0/1/3).
-  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-  std::random_device random;
-  std::string out;
-  for (int i = 0; i < 5; ++i) out += kAlphabet[random() % kAlphabet.size()];
-  return out;
-}
-
-ApiResponse with_warnings(ApiResponse r, std::vector<std::string> warnings) {
-  r.warnings = std::move(warnings);
-  return r;
-}
-
 // DeleteOptions' preconditions and dryRun, from the query and the body.
 struct DeleteOptions {
   std::string uid;
@@ -218,11 +192,9 @@ base::Result<NameSelector> parse_name_selector(const std::string& text, const ch
 }
 
 std::string age_of(const std::string& created, model::WallTime now) {
-  std::tm tm{};
-  if (created.size() < 20 || !strptime(created.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))
-    return "<unknown>";
-  const auto then = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - then));
+  const auto then = parse_timestamp(created);
+  if (!then) return "<unknown>";
+  return human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - *then));
 }
 
 template <typename T>

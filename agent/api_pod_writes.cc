@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
-#include <random>
 
 #include "agent/api_routes.h"
+#include "agent/api_write_helpers.h"
 #include "model/defaults.h"
 #include "model/document.h"
 #include "model/pod_codec.h"
@@ -85,17 +85,6 @@ bool is_static(const model::Pod& pod) {
   return it != pod.metadata.annotations.end() && it->second == kSourceFile;
 }
 
-bool is_dry_run(const Query& query) { return query.get("dryRun").value_or("") == "All"; }
-
-// Fills the namespace from the URL; a different one is refused.
-std::optional<ApiError> settle_namespace(model::Pod& pod, const std::string& url_namespace) {
-  if (pod.metadata.namespace_.empty()) pod.metadata.namespace_ = url_namespace;
-  if (pod.metadata.namespace_ != url_namespace)
-    return bad_request(
-        "the namespace of the provided object does not match the namespace sent on the request");
-  return std::nullopt;
-}
-
 // Marks the pod as the API's; a pod claiming another source is refused.
 void claim_source(model::Pod& pod, model::FieldErrors& errors) {
   auto& annotations = pod.metadata.annotations;
@@ -105,15 +94,6 @@ void claim_source(model::Pod& pod, model::FieldErrors& errors) {
     errors.push_back(model::FieldError::forbidden("metadata.annotations[" + key + "]",
                                                   "only the agent sets a pod's source"));
   annotations[key] = std::string(kSourceApi);
-}
-
-std::string random_suffix() {
-  // Kubernetes' names.SimpleNameGenerator alphabet (no vowels, no 0/1/3).
-  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-  std::random_device random;
-  std::string out;
-  for (int i = 0; i < 5; ++i) out += kAlphabet[random() % kAlphabet.size()];
-  return out;
 }
 
 // DeleteOptions from the body (kind DeleteOptions) and the query.
@@ -159,18 +139,13 @@ std::optional<ApiError> parse_delete_options(const ApiRequest& request, const Qu
   return std::nullopt;
 }
 
-ApiResponse with_warnings(ApiResponse r, std::vector<std::string> warnings) {
-  r.warnings = std::move(warnings);
-  return r;
-}
-
 }  // namespace
 
 ApiResponse ApiRoutes::create_pod(const ApiRequest& request, const Target& target) {
   DecodedBody body = decode_body(request, target.query);
   if (body.error) return error_response(*body.error);
   model::Pod& pod = body.pod;
-  if (auto e = settle_namespace(pod, target.namespace_)) return error_response(*e);
+  if (auto e = settle_namespace(pod.metadata, target.namespace_)) return error_response(*e);
   if (pod.metadata.name.empty() && !pod.metadata.generate_name.empty())
     pod.metadata.name = pod.metadata.generate_name + random_suffix();
 
@@ -210,7 +185,7 @@ ApiResponse ApiRoutes::replace_pod(const ApiRequest& request, const Target& targ
   DecodedBody body = decode_body(request, target.query);
   if (body.error) return error_response(*body.error);
   model::Pod& pod = body.pod;
-  if (auto e = settle_namespace(pod, target.namespace_)) return error_response(*e);
+  if (auto e = settle_namespace(pod.metadata, target.namespace_)) return error_response(*e);
   if (pod.metadata.name.empty()) pod.metadata.name = target.name;
   if (pod.metadata.name != target.name)
     return error_response(bad_request(

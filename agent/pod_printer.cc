@@ -44,12 +44,6 @@ std::string render_rows(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::optional<model::WallTime> parse_timestamp(const std::string& text) {
-  std::tm tm{};
-  if (text.size() < 20 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 // One "label:   value" line at `indent`, the value starting at indent + width.
 void line(std::string& out, size_t indent, size_t width, std::string_view label,
           std::string_view value) {

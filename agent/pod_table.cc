@@ -31,12 +31,6 @@ constexpr Column kColumns[] = {
     {"Readiness Gates", "", 1, "The readiness gates that are true, of those the pod declares."},
 };
 
-std::optional<model::WallTime> parse_timestamp(const std::string& text) {
-  std::tm tm{};
-  if (text.size() < 20 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 std::string age_since(model::WallTime then, model::WallTime now) {
   return human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - then));
 }
@@ -201,6 +195,12 @@ model::Node pod_table(const std::vector<PodPtr>& pods, const std::string& resour
     row.set("object", std::move(object));
   }
   return table;
+}
+
+std::optional<model::WallTime> parse_timestamp(const std::string& text) {
+  std::tm tm{};
+  if (text.size() < 20 || !strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace podagent::agent

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +32,9 @@ std::vector<std::string> pod_row_cells(const model::Pod& pod, model::WallTime no
 
 // Kubernetes' duration.HumanDuration: "45s", "2m5s", "10m", "5h3m", "3d4h", "2y15d".
 std::string human_duration(std::chrono::seconds d);
+
+// An RFC 3339 timestamp as the agent writes them ("2026-11-23T01:41:23Z"),
+// to the second; nullopt when it is not one.
+std::optional<model::WallTime> parse_timestamp(const std::string& text);
 
 }  // namespace podagent::agent
