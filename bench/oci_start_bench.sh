@@ -35,6 +35,7 @@ pods="${2:-100}"
 podman_full_runs="${PODMAN_FULL_RUNS:-$runs}"
 build="${PODAGENT_BENCH_DIR:-build-release}"
 log_level="${PODAGENT_BENCH_LOG:-info}"
+oci_runtime="${PODAGENT_BENCH_RUNTIME:-runc}"
 [[ "$(id -u)" == 0 ]] || { echo "oci_start_bench.sh: run as root" >&2; exit 1; }
 missing=()
 command -v podman >/dev/null || missing+=(podman)
@@ -68,10 +69,10 @@ cleanup() {
     wait "$agent_pid"
   fi
   # Whatever is left (an interrupted run): containers, then mounts.
-  local root="$work/state/oci/run/runc/runtime"
+  local root="$work/state/oci/run/$oci_runtime/runtime"
   if [[ -d "$root" ]]; then
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      runc --root "$root" delete --force "$id" 2>/dev/null
+    for id in $("$oci_runtime" --root "$root" list -q 2>/dev/null); do
+      "$oci_runtime" --root "$root" delete --force "$id" 2>/dev/null
     done
   fi
   "${podman_cmd[@]}" pod rm -f -a >/dev/null 2>&1
@@ -111,7 +112,7 @@ podLogsDir: $work/logs
 logLevel: $log_level
 api:
   socket: $work/api.sock
-runtime: {backend: oci}
+runtime: {backend: oci, ociRuntime: $oci_runtime}
 cni: {confDir: $work/cni}
 maxPods: $((pods + 10))
 nodeAllocatable: {cpu: "1000", memory: 1Ti}

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "podworker/pod_volumes.h"
+
 namespace podagent::podworker {
 namespace {
 
@@ -50,10 +52,41 @@ const ContainerStatus* newest_exited(const ObservedPod& obs, std::string_view na
   return best;
 }
 
+// The newest instance named `name`, whatever its state or sandbox.
+const ContainerStatus* newest_any(const ObservedPod& obs, std::string_view name) {
+  const ContainerStatus* best = nullptr;
+  for (const auto& c : obs.containers) {
+    if (c.name == name && (!best || newer(c, *best))) best = &c;
+  }
+  return best;
+}
+
+// The spec hash of the regular init or app container `name`; null for
+// sidecars, ephemeral containers and names not in the spec.
+const std::string* preparable_hash(const PlanInput& in, std::string_view name) {
+  const auto& inits = in.pod.spec.init_containers;
+  for (size_t i = 0; i < inits.size(); ++i)
+    if (inits[i].name == name) return inits[i].is_sidecar() ? nullptr : &in.hashes.init[i];
+  const auto& apps = in.pod.spec.containers;
+  for (size_t i = 0; i < apps.size(); ++i)
+    if (apps[i].name == name) return &in.hashes.app[i];
+  return nullptr;
+}
+
+// The instance of `name` prepared in `sandbox` that is still valid: never
+// started, of the current spec, and the newest of its name.
+const ContainerStatus* prepared_instance(const PlanInput& in, const base::SandboxId& sandbox, std::string_view name) {
+  const ContainerStatus* c = newest_any(in.observed, name);
+  if (!c || c->state != ContainerState::Created || c->sandbox_id != sandbox) return nullptr;
+  const std::string* hash = preparable_hash(in, name);
+  return hash && c->spec_hash == *hash ? c : nullptr;
+}
+
+// An instance never started counts no restart: its attempt may be reused.
 uint32_t next_attempt(const ObservedPod& obs, std::string_view name) {
   uint32_t next = 0;
   for (const auto& c : obs.containers) {
-    if (c.name == name) next = std::max(next, c.attempt + 1);
+    if (c.name == name && c.state != ContainerState::Created) next = std::max(next, c.attempt + 1);
   }
   return next;
 }
@@ -79,15 +112,48 @@ struct Planner {
     return newest(in.observed, name, sandbox);
   }
 
-  // Starts the container now, or holds it until its backoff ends.
-  void start_or_hold(ContainerKind kind, size_t index, const model::Container& c, const std::string& hash) {
+  const ContainerStatus* prepared(std::string_view name) const {
+    return sandbox ? prepared_instance(in, *sandbox, name) : nullptr;
+  }
+
+  bool backing_off(const model::Container& c, const std::string& hash, SteadyTime* until_out = nullptr) const {
     const auto until = in.backoff.restart_allowed_at(base::Backoff::make_key(in.pod.metadata.uid, c.name, hash));
-    if (until && *until > in.now) {
-      out.held.push_back({c.name, kind, *until});
-      wake_at(out, *until);
-      return;
+    if (!until || *until <= in.now) return false;
+    if (until_out) *until_out = *until;
+    return true;
+  }
+
+  // Starts the container now (its prepared instance, if any), or holds it
+  // until its backoff ends. True when it starts.
+  bool start_or_hold(ContainerKind kind, size_t index, const model::Container& c, const std::string& hash) {
+    SteadyTime until;
+    if (backing_off(c, hash, &until)) {
+      out.held.push_back({c.name, kind, until});
+      wake_at(out, until);
+      return false;
     }
-    out.start.push_back({kind, index, c.name, next_attempt(in.observed, c.name)});
+    ContainerStart s{kind, index, c.name, next_attempt(in.observed, c.name)};
+    if (const ContainerStatus* p = prepared(c.name)) {
+      s.attempt = p->attempt;
+      s.prepared = p->id;
+    }
+    out.start.push_back(std::move(s));
+    return true;
+  }
+
+  void prepare(ContainerKind kind, size_t index, const model::Container& c, const std::string& hash) {
+    if (!may_prepare(in.pod, c) || current(c.name) || prepared(c.name) || backing_off(c, hash)) return;
+    out.prepare.push_back({kind, index, c.name, next_attempt(in.observed, c.name)});
+  }
+
+  // While regular init container `i` starts or runs: prepares the regular
+  // init containers after it and the app containers.
+  void prepare_following(size_t i) {
+    const auto& inits = in.pod.spec.init_containers;
+    for (size_t j = i + 1; j < inits.size(); ++j)
+      if (!inits[j].is_sidecar()) prepare(ContainerKind::Init, j, inits[j], in.hashes.init[j]);
+    const auto& apps = in.pod.spec.containers;
+    for (size_t j = 0; j < apps.size(); ++j) prepare(ContainerKind::App, j, apps[j], in.hashes.app[j]);
   }
 
   void kill(const ContainerStatus& c, std::string reason, std::string message) {
@@ -150,23 +216,22 @@ struct Planner {
         continue;
       }
       const ContainerStatus* inst = current(inits[i].name);
-      if (!inst) {
-        start_or_hold(ContainerKind::Init, i, inits[i], in.hashes.init[i]);
-        return false;
-      }
-      if (inst->state == ContainerState::Unknown) {
+      if (inst && inst->state == ContainerState::Unknown) {
         kill(*inst, "Unknown", "Container " + inst->name + " is in an unknown state");
         return false;
       }
-      if (inst->state == ContainerState::Running) return false;
-      if (inst->exit_code == 0) continue;
-      if (in.pod.spec.restart_policy == "Never") {
-        out.outcome = PodOutcome::Failed;
-        out.reason = "InitContainerFailed";
-        out.message = "Init container " + inst->name + " failed with exit code " + std::to_string(inst->exit_code);
-        return false;
+      if (inst && inst->state == ContainerState::Exited) {
+        if (inst->exit_code == 0) continue;
+        if (in.pod.spec.restart_policy == "Never") {
+          out.outcome = PodOutcome::Failed;
+          out.reason = "InitContainerFailed";
+          out.message = "Init container " + inst->name + " failed with exit code " + std::to_string(inst->exit_code);
+          return false;
+        }
       }
-      start_or_hold(ContainerKind::Init, i, inits[i], in.hashes.init[i]);
+      const bool runs = (inst && inst->state == ContainerState::Running) ||
+                        start_or_hold(ContainerKind::Init, i, inits[i], in.hashes.init[i]);
+      if (runs) prepare_following(i);
       return false;
     }
     return true;
@@ -246,14 +311,16 @@ bool in_spec(const model::Pod& pod, std::string_view name) {
          std::any_of(pod.spec.ephemeral_containers.begin(), pod.spec.ephemeral_containers.end(), named);
 }
 
-// Older exited instances, leftovers never started, and exited instances of
-// containers no longer in the spec are garbage; the newest exited instance
-// of each container stays for status (lastState), as the kubelet keeps it.
-void collect_garbage(const PlanInput& in, PodActions& out) {
+// Older exited instances, instances never started (but the valid prepared
+// ones in `sandbox`, the pod's Ready sandbox if any), and exited instances
+// of containers no longer in the spec are garbage; the newest exited
+// instance of each container stays for status (lastState), as the kubelet
+// keeps it.
+void collect_garbage(const PlanInput& in, const SandboxStatus* sandbox, PodActions& out) {
   const auto& obs = in.observed;
   for (const auto& c : obs.containers) {
     if (c.state == ContainerState::Created) {
-      out.remove.push_back(c.id);
+      if (!sandbox || prepared_instance(in, sandbox->id, c.name) != &c) out.remove.push_back(c.id);
       continue;
     }
     if (c.state != ContainerState::Exited) continue;
@@ -325,6 +392,16 @@ const std::string& hash_of(const PodSpecHashes& hashes, const ContainerStart& s)
   return hashes.init[s.index];
 }
 
+bool may_prepare(const model::Pod& pod, const model::Container& c) {
+  if (c.image_pull_policy == "Always" || env_reads_config_objects(c)) return false;
+  for (const auto& m : c.volume_mounts) {
+    if (!m.sub_path.empty() || !m.sub_path_expr.empty()) return false;
+    for (const auto& v : pod.spec.volumes)
+      if (v.name == m.name && v.host_path && !v.host_path->type.empty()) return false;
+  }
+  return true;
+}
+
 bool should_restart(std::string_view restart_policy, int32_t exit_code) {
   if (restart_policy == "Never") return false;
   if (restart_policy == "OnFailure") return exit_code != 0;
@@ -355,8 +432,8 @@ PodActions compute_pod_actions(const PlanInput& in) {
     }
     wake_at(out, *in.active_deadline);
   }
-  collect_garbage(in, out);
   const SandboxStatus* sandbox = pick_sandbox(in.observed);
+  collect_garbage(in, sandbox, out);
   if (!sandbox) {
     replace_sandbox(in, out);
     return out;
@@ -418,6 +495,7 @@ PodActions compute_termination_actions(const PlanInput& in) {
   const runtime::ContainerStatus* last_sidecar = nullptr;
   size_t last_index = 0;
   for (const auto& c : in.observed.containers) {
+    if (c.state == ContainerState::Created) out.remove.push_back(c.id);  // prepared, or a leftover
     if (!is_live(c)) continue;
     auto index = sidecar_index(in.pod, c.name);
     if (!index) {
@@ -427,7 +505,7 @@ PodActions compute_termination_actions(const PlanInput& in) {
       last_index = *index;
     }
   }
-  if (!out.kill.empty()) return out;
+  if (!out.kill.empty() || !out.remove.empty()) return out;
   if (last_sidecar) {
     out.kill.push_back(stopping(*last_sidecar));
     return out;

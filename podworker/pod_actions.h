@@ -63,6 +63,9 @@ struct ContainerStart {
   size_t index = 0;
   std::string name;
   uint32_t attempt = 0;  // the restart count: 1 + the highest attempt seen, 0 for the first
+  // An instance created ahead (PodActions::prepare) to start instead of
+  // creating one; its attempt is `attempt`.
+  std::optional<base::ContainerId> prepared = std::nullopt;
   bool operator==(const ContainerStart&) const = default;
 };
 
@@ -95,7 +98,7 @@ enum class PodOutcome {
 
 // One step towards the desired state, executed in this order: kill, stop
 // sandboxes, remove containers, remove sandboxes, create the sandbox, start
-// (in the listed order).
+// (in the listed order), with `prepare` alongside the first start.
 struct PodActions {
   // Every container of the pod is being killed because its sandbox is gone
   // (kill lists them); the containers restart from the first init container.
@@ -108,6 +111,9 @@ struct PodActions {
   std::vector<ContainerKill> kill;
   std::vector<base::ContainerId> remove;  // garbage: older exited instances
   std::vector<ContainerStart> start;
+  // Containers created now and started by a later plan, so that only their
+  // start is left once the init container that runs before them is done.
+  std::vector<ContainerStart> prepare;
   std::vector<BackoffHold> held;
   // The earliest time at which the plan may change by time alone (a
   // backoff ending, the active deadline).
@@ -137,11 +143,25 @@ const std::string& hash_of(const PodSpecHashes& hashes, const ContainerStart& s)
 // the pod is initialized in a Ready sandbox, each only if no instance of it
 // was ever started (in any sandbox): they are never restarted, whatever
 // their exit or the pod's restartPolicy, and are killed with the pod.
+//
+// While a regular init container starts or runs, the regular init
+// containers after it and the app containers are prepared: created in the
+// sandbox but not started (see may_prepare), and started by the plan that
+// reaches them. A prepared instance stays valid while its sandbox is the
+// pod's, its spec hash is current and no newer instance of its name exists;
+// otherwise it is garbage, as is every other instance never started.
 PodActions compute_pod_actions(const PlanInput& in);
 
+// Whether `c` may be created before the containers ahead of it have run:
+// not when its creation reads what they may still change or make (env from
+// ConfigMaps or Secrets, a subPath, a hostPath's type check), nor with
+// imagePullPolicy Always (pulled when it starts).
+bool may_prepare(const model::Pod& pod, const model::Container& c);
+
 // The next step of stopping a pod: first every app (and regular init)
-// container, then the sidecars one at a time in reverse init order, then
-// the sandbox; all_stopped once nothing runs. Pure; `in.backoff` and
+// container, with every instance never started removed, then the sidecars
+// one at a time in reverse init order, then the sandbox; all_stopped once
+// nothing runs. Pure; `in.backoff` and
 // probes are not used.
 PodActions compute_termination_actions(const PlanInput& in);
 

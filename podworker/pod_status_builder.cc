@@ -159,10 +159,12 @@ class Builder {
   model::PodStatus out_;
 };
 
+// An instance never started (prepared ahead, or being created) is not
+// reported: until it starts, its container waits as if it did not exist.
 std::vector<const runtime::ContainerStatus*> Builder::instances_of(std::string_view name) const {
   std::vector<const runtime::ContainerStatus*> out;
   for (const auto& c : in_.containers)
-    if (c.name == name) out.push_back(&c);
+    if (c.name == name && c.state != Created) out.push_back(&c);
   std::sort(out.begin(), out.end(), newer);
   return out;
 }
@@ -231,7 +233,7 @@ void Builder::set_state_from_instances(const model::Container& spec, Built& b,
     case Exited:
       s.state.terminated = terminated_of(*current, s.container_id);
       break;
-    case Created:
+    case Created:  // not reached: instances_of leaves these out
       s.state.waiting = ContainerStateWaiting{kContainerCreating, ""};
       break;
     case runtime::ContainerState::Unknown:

@@ -153,11 +153,11 @@ std::string pulled_message(const model::Container& spec) {
   return "Container image \"" + spec.image + "\" already present on machine";
 }
 
-// Creates and starts one container, then runs its postStart hook. False:
-// later starts must wait (a runtime call failed, the sync stopped, or the
-// postStart hook of an init container or sidecar failed). An app
-// container whose postStart failed returns true: the others go on.
-runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, const ContainerStart& s) {
+// Creates one container in `sandbox`, recording Pulled and Created. Unless
+// `quiet`, an error is recorded too, with the container's reason in
+// t.waiting; quiet, it leaves no trace.
+runtime::Task<std::optional<base::ContainerId>> create_one(SyncTarget& t, const base::SandboxId& sandbox,
+                                                           const ContainerStart& s, bool quiet) {
   runtime::ContainerConfig config;
   config.spec = container_of(*t.pod, s);
   config.kind = s.kind;
@@ -168,18 +168,43 @@ runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, con
   config.objects = t.objects;
   if (t.prepared_volumes) config.prepared_volumes = *t.prepared_volumes;
   const std::string field_path = container_field_path(s.kind, s.name);
-  record(t, "Normal", "Pulled", field_path, pulled_message(config.spec));
+  if (!quiet) record(t, "Normal", "Pulled", field_path, pulled_message(config.spec));
   base::Result<base::ContainerId> id = co_await t.runtime.create_container(sandbox, config);
-  if (!t.go_on()) co_return false;
+  if (!t.go_on()) co_return std::nullopt;
   if (!id) {
+    if (quiet) co_return std::nullopt;
     // An error about the container's configuration names its field
     // (Runtime::create_container).
     const char* reason = id.error().field.empty() ? "CreateContainerError" : "CreateContainerConfigError";
     t.waiting[s.name] = WaitingReason{reason, id.error().message};
     record(t, "Warning", "Failed", field_path, "Error: " + id.error().message);
-    co_return false;
+    co_return std::nullopt;
   }
+  if (quiet) record(t, "Normal", "Pulled", field_path, pulled_message(config.spec));
   record(t, "Normal", "Created", field_path, "Created container " + s.name);
+  co_return *id;
+}
+
+// Creates a container ahead of its start (PodActions::prepare), counting
+// it in `created`. A failure is left to the start, which creates it again
+// and reports it; the result is true either way, as nothing waits for this.
+runtime::Task<bool> prepare_one(SyncTarget& t, const base::SandboxId& sandbox, const ContainerStart& s,
+                                size_t& created) {
+  std::optional<base::ContainerId> id = co_await create_one(t, sandbox, s, true);
+  if (id) ++created;
+  co_return true;
+}
+
+// Starts one container (creating it first unless it was prepared), then
+// runs its postStart hook. False: later starts must wait (a runtime call
+// failed, the sync stopped, or the postStart hook of an init container or
+// sidecar failed). An app container whose postStart failed returns true:
+// the others go on.
+runtime::Task<bool> start_one(SyncTarget& t, const base::SandboxId& sandbox, const ContainerStart& s) {
+  std::optional<base::ContainerId> id = s.prepared;
+  if (!id) id = co_await create_one(t, sandbox, s, false);
+  if (!id) co_return false;
+  const std::string field_path = container_field_path(s.kind, s.name);
   base::Status st = co_await t.runtime.start_container(*id);
   if (!t.go_on()) co_return false;
   if (!st) {
@@ -259,15 +284,29 @@ runtime::Task<SyncOutcome> execute_plan(SyncTarget& t, const PodActions& plan, b
     sandbox = co_await create_sandbox(t, plan.sandbox_attempt);
     if (!step(sandbox.has_value()) || !sandbox) co_return out;
   }
+  if (!sandbox) co_return out;
+  // Containers to prepare are created alongside the first start, or alone;
+  // alone, only one that was made counts as acting (a failed one is retried
+  // by the next sync, not at once).
+  size_t created = 0;
+  auto prepare = [&](size_t k) { return prepare_one(t, *sandbox, plan.prepare[k], created); };
+  if (plan.start.empty() && !plan.prepare.empty()) {
+    co_await all_concurrently(t.clock, plan.prepare.size(), prepare);
+    out.acted = out.acted || created > 0;
+    out.stopped = !t.go_on();
+    co_return out;
+  }
   // Init containers and sidecars one by one, each after the one before;
   // a run of app containers, which wait for nothing but initialization, all
   // at once.
-  for (size_t i = 0; sandbox && i < plan.start.size();) {
+  for (size_t i = 0; i < plan.start.size();) {
     size_t n = 1;
     if (plan.start[i].kind == ContainerKind::App)
       while (i + n < plan.start.size() && plan.start[i + n].kind == ContainerKind::App) ++n;
-    bool ok = co_await all_concurrently(
-        t.clock, n, [&, first = i](size_t k) { return start_one(t, *sandbox, plan.start[first + k]); });
+    const size_t with = i == 0 ? plan.prepare.size() : 0;
+    bool ok = co_await all_concurrently(t.clock, n + with, [&, first = i](size_t k) {
+      return k < n ? start_one(t, *sandbox, plan.start[first + k]) : prepare(k - n);
+    });
     if (!step(ok) || !ok) co_return out;
     i += n;
   }

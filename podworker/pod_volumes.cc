@@ -4,9 +4,7 @@
 
 namespace podagent::podworker {
 
-namespace {
-
-bool reads_objects(const model::Container& c) {
+bool env_reads_config_objects(const model::Container& c) {
   for (const auto& e : c.env_from)
     if (e.config_map_ref || e.secret_ref) return true;
   for (const auto& e : c.env)
@@ -14,8 +12,6 @@ bool reads_objects(const model::Container& c) {
       return true;
   return false;
 }
-
-}  // namespace
 
 bool has_written_volumes(const model::Pod& pod) {
   for (const auto& v : pod.spec.volumes)
@@ -33,7 +29,7 @@ bool reads_config_objects(const model::Pod& pod) {
   }
   for (const auto* list : {&pod.spec.init_containers, &pod.spec.containers})
     for (const auto& c : *list)
-      if (reads_objects(c)) return true;
+      if (env_reads_config_objects(c)) return true;
   return false;
 }
 

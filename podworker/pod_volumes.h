@@ -24,6 +24,10 @@ bool has_written_volumes(const model::Pod& pod);
 // ones included), env valueFrom or envFrom.
 bool reads_config_objects(const model::Pod& pod);
 
+// Whether the environment of `c` reads ConfigMaps or Secrets (env valueFrom
+// or envFrom).
+bool env_reads_config_objects(const model::Container& c);
+
 // One pod's written volumes, as its worker last prepared them.
 class PodVolumes {
  public:

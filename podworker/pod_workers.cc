@@ -85,12 +85,13 @@ struct ObservedDigest {
 
 bool nothing_to_do(const PodActions& plan) {
   return !plan.create_sandbox && plan.kill.empty() && plan.stop_sandboxes.empty() && plan.remove.empty() &&
-         plan.remove_sandboxes.empty() && plan.start.empty();
+         plan.remove_sandboxes.empty() && plan.start.empty() && plan.prepare.empty();
 }
 
 bool is_newest_of_its_name(const ObservedPod& observed, const runtime::ContainerStatus& c) {
-  return std::none_of(observed.containers.begin(), observed.containers.end(),
-                      [&](const runtime::ContainerStatus& o) { return o.name == c.name && o.attempt > c.attempt; });
+  return std::none_of(observed.containers.begin(), observed.containers.end(), [&](const runtime::ContainerStatus& o) {
+    return o.name == c.name && o.attempt > c.attempt && o.state != runtime::ContainerState::Created;
+  });
 }
 
 }  // namespace
@@ -529,6 +530,7 @@ runtime::Task<void> PodWorkers::sync_live(Worker& w, const ObservedPod& observed
     ImageStep images = co_await ensure_images(images_, target, plan, options_.retry_after);
     if (!*alive || images.stopped) co_return;  // a delete or stop() wakes the worker again
     record_image_events(target, planned, plan.start);
+    if (plan.start.empty()) plan.prepare.clear();  // they go with the start they accompany
     w.status_inputs_changed = true;            // waiting reasons may have changed
   }
   publish(w, observed, &plan);

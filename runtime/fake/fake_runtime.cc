@@ -110,6 +110,7 @@ Task<Status> FakeRuntime::start_container(const ContainerId& id) {
   if (injected) co_return std::move(*injected);
   State::ContainerRec* c = s->find_container(id);
   if (!c) co_return s->failed(call, "no such container: " + id.str());
+  s->name_call(call, c->status.name);
   if (c->status.state != ContainerState::Created) {
     co_return s->failed(call, "container " + id.str() + " is not in the Created state");
   }

@@ -40,7 +40,8 @@ std::string_view to_string(Op op);
 // and PullImage, the sandbox id for CreateContainer,
 // StopSandbox and RemoveSandbox, the container id for the other container
 // calls, empty for the list calls. `name` is the container's name for
-// CreateContainer (and the pod's name for RunSandbox). `ok` is false when
+// CreateContainer and for StartContainer on a known container (and the
+// pod's name for RunSandbox). `ok` is false when
 // the call failed (injected error or invalid call).
 struct FakeCall {
   Op op = Op::RunSandbox;

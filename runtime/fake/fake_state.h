@@ -94,6 +94,10 @@ class FakeRuntime::State : public std::enable_shared_from_this<State> {
   void mark_failed(size_t call) {
     if (call < calls_.size()) calls_[call].ok = false;
   }
+  // Names the container a call was made on, once it is known.
+  void name_call(size_t call, const std::string& name) {
+    if (call < calls_.size()) calls_[call].name = name;
+  }
   Error failed(size_t call, std::string message) {
     mark_failed(call);
     return Error(std::move(message));

@@ -29,7 +29,7 @@ TEST_F(PodCleanupTest, APodDeletedWhileItsInitContainerRunsStopsCleanly) {
   ASSERT_TRUE(seen);
   EXPECT_EQ(at(container_status(*seen, "app"), {"state", "waiting", "reason"}), "PodInitializing");
   const std::vector<std::string> ids = runtime_ids(state_dir());
-  EXPECT_EQ(ids.size(), 2u);  // the sandbox and the init container
+  EXPECT_EQ(ids.size(), 3u);  // the sandbox, the init container and the app, prepared
 
   ASSERT_EQ(remove("mid-init"), 200);
   ASSERT_TRUE(wait_gone("mid-init", std::chrono::seconds(15)));

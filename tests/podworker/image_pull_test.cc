@@ -291,7 +291,8 @@ TEST_F(ImagePullTest, AnInitContainerWaitingForItsImageHoldsBackEverythingAfterI
   rt_.add_image("init:1");
   rt_.script("i").exit_after(1s, 0);
   at(10s);
-  EXPECT_EQ(calls(Op::CreateContainer), 1u);
+  EXPECT_EQ(calls(Op::CreateContainer), 2u);  // i, and a prepared while i runs
+  EXPECT_EQ(running("u1", "a"), 0u);
   at(11s);
   EXPECT_EQ(running("u1", "a"), 1u);
   EXPECT_EQ(calls(Op::RunSandbox), 1u);

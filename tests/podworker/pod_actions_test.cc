@@ -134,7 +134,10 @@ std::string summary(const PodActions& a) {
   if (a.kill_pod) out << "kill_pod ";
   for (const auto& s : a.stop_sandboxes) out << "stop(" << s.str() << ") ";
   for (const auto& k : a.kill) out << "kill(" << k.name << ":" << k.reason << ") ";
-  for (const auto& s : a.start) out << "start(" << s.name << ":" << kind_name(s.kind) << "#" << s.attempt << ") ";
+  for (const auto& id : a.remove) out << "rm(" << id.str() << ") ";
+  for (const auto& s : a.start)
+    out << "start(" << s.name << ":" << kind_name(s.kind) << "#" << s.attempt << (s.prepared ? "*" : "") << ") ";
+  for (const auto& s : a.prepare) out << "prepare(" << s.name << ":" << kind_name(s.kind) << "#" << s.attempt << ") ";
   for (const auto& h : a.held) out << "hold(" << h.name << ") ";
   switch (a.outcome) {
     case PodOutcome::Progressing: break;
@@ -171,24 +174,40 @@ INSTANTIATE_TEST_SUITE_P(
     PodActions, PodActionsTable,
     testing::Values(
         // Init progress, one at a time and in order.
-        Row{"first init first", "Always", {"i1", "i2"}, {"a", "b"}, {}, "start(i1:init#0)"},
+        Row{"first init first, the rest prepared", "Always", {"i1", "i2"}, {"a", "b"}, {},
+            "start(i1:init#0) prepare(i2:init#0) prepare(a:app#0) prepare(b:app#0)"},
         Row{"no init: all apps at once", "Always", {}, {"a", "b"}, {}, "start(a:app#0) start(b:app#0)"},
-        Row{"init running: wait", "Always", {"i1", "i2"}, {"a"}, {"i1=R"}, ""},
-        Row{"init done: next init", "Always", {"i1", "i2"}, {"a"}, {"i1=E0"}, "start(i2:init#0)"},
+        Row{"init running: prepare the rest", "Always", {"i1", "i2"}, {"a"}, {"i1=R"}, "prepare(i2:init#0) prepare(a:app#0)"},
+        Row{"init running, the rest prepared: wait", "Always", {"i1", "i2"}, {"a"}, {"i1=R", "i2=C", "a=C"}, ""},
+        Row{"init done: next init", "Always", {"i1", "i2"}, {"a"}, {"i1=E0"}, "start(i2:init#0) prepare(a:app#0)"},
+        Row{"init done: the prepared next init", "Always", {"i1", "i2"}, {"a"}, {"i1=E0", "i2=C", "a=C"},
+            "start(i2:init#0*)"},
         Row{"inits done: apps", "OnFailure", {"i1", "i2"}, {"a", "b"}, {"i1=E0", "i2=E0"},
             "start(a:app#0) start(b:app#0)"},
-        Row{"created leftover is restarted", "Always", {"i1"}, {"a"}, {"i1=C"}, "start(i1:init#1)"},
+        Row{"created leftover of the spec is started", "Always", {"i1"}, {"a"}, {"i1=C"}, "start(i1:init#0*) prepare(a:app#0)"},
+        Row{"created leftover of an old spec is garbage", "Always", {"i1"}, {"a"}, {"i1=C!"},
+            "rm(c1) start(i1:init#0) prepare(a:app#0)"},
+        Row{"inits done: the prepared apps start", "Always", {"i1"}, {"a", "b"}, {"i1=E0", "a=C", "b=C#2"},
+            "start(a:app#0*) start(b:app#2*)"},
+        Row{"prepared app of an old spec is garbage", "Always", {"i1"}, {"a"}, {"i1=R", "a=C!"},
+            "rm(c2) prepare(a:app#0)"},
+        Row{"prepared app in an old sandbox is garbage", "Always", {"i1"}, {"a"}, {"i1=R", "a=C@sb0"},
+            "rm(c2) prepare(a:app#0)"},
+        Row{"prepared app older than an instance is garbage", "Always", {"i1"}, {"a"},
+            {"i1=R", "a=C#0", "a=E1#1@sb0"}, "rm(c2) prepare(a:app#2)"},
         Row{"unknown init is killed", "Always", {"i1"}, {"a"}, {"i1=U"}, "kill(i1:Unknown)"},
         // A failed init container per restartPolicy.
-        Row{"init failed, OnFailure: retry", "OnFailure", {"i1", "i2"}, {"a"}, {"i1=E1"}, "start(i1:init#1)"},
-        Row{"init failed, Always: retry", "Always", {"i1", "i2"}, {"a"}, {"i1=E1#2"}, "start(i1:init#3)"},
+        Row{"init failed, OnFailure: retry", "OnFailure", {"i1", "i2"}, {"a"}, {"i1=E1"},
+            "start(i1:init#1) prepare(i2:init#0) prepare(a:app#0)"},
+        Row{"init failed, Always: retry", "Always", {"i1", "i2"}, {"a"}, {"i1=E1#2"},
+            "start(i1:init#3) prepare(i2:init#0) prepare(a:app#0)"},
         Row{"init failed, Never: pod fails", "Never", {"i1", "i2"}, {"a"}, {"i1=E1"}, "FAILED"},
         Row{"second init failed, Never", "Never", {"i1", "i2"}, {"a"}, {"i1=E0", "i2=E2"}, "FAILED"},
         Row{"init failed twice: newest counts", "OnFailure", {"i1"}, {"a"}, {"i1=E1#0", "i1=E0#1"},
-            "start(a:app#0)"},
+            "rm(c1) start(a:app#0)"},
         // Sidecars.
         Row{"sidecar starts in order", "Always", {"s:s1", "i1"}, {"a"}, {}, "start(s1:sidecar#0)"},
-        Row{"running sidecar is done", "Always", {"s:s1", "i1"}, {"a"}, {"s1=R"}, "start(i1:init#0)"},
+        Row{"running sidecar is done", "Always", {"s:s1", "i1"}, {"a"}, {"s1=R"}, "start(i1:init#0) prepare(a:app#0)"},
         Row{"unstarted sidecar gates", "Always", {"s+:s1", "i1"}, {"a"}, {"s1=R"}, ""},
         Row{"sidecar exited during init: restart", "Never", {"s:s1", "i1"}, {"a"}, {"s1=E0"},
             "start(s1:sidecar#1)"},
@@ -220,7 +239,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(PodActionsSandbox, NoneYetCreatesAndStartsFirstInit) {
   World w(make_pod("Always", {"i1"}, {"a"}));
   auto a = compute_pod_actions(w.input());
-  EXPECT_EQ(summary(a), "create(0) start(i1:init#0)");
+  EXPECT_EQ(summary(a), "create(0) start(i1:init#0) prepare(a:app#0)");
   EXPECT_FALSE(a.sandbox);
 }
 
@@ -228,14 +247,14 @@ TEST(PodActionsSandbox, DeadSandboxKillsEverythingAndReRunsInits) {
   World w(make_pod("Always", {"i1", "i2"}, {"a"}));
   w.sandbox("sb1", 0, false).c("i1=E0").c("i2=E0").c("a=R#2");
   auto a = compute_pod_actions(w.input());
-  EXPECT_EQ(summary(a), "create(1) kill_pod kill(a:SandboxChanged) start(i1:init#1)");
+  EXPECT_EQ(summary(a), "create(1) kill_pod kill(a:SandboxChanged) start(i1:init#1) prepare(i2:init#1) prepare(a:app#3)");
 }
 
 TEST(PodActionsSandbox, FoundMissingStartsOver) {
   // The sandbox vanished with its containers; only an old one is left.
   World w(make_pod("OnFailure", {"i1"}, {"a"}));
   w.sandbox("sb0", 0, false).sandbox("sb1", 1, false);
-  EXPECT_EQ(summary(compute_pod_actions(w.input())), "create(2) start(i1:init#0)");
+  EXPECT_EQ(summary(compute_pod_actions(w.input())), "create(2) start(i1:init#0) prepare(a:app#0)");
 }
 
 TEST(PodActionsSandbox, DeadSandboxUnderNeverEndsThePod) {
@@ -282,7 +301,7 @@ TEST(PodActionsBackoff, HeldUntilAllowedThenStarted) {
   EXPECT_EQ(summary(held), "hold(i1)");
   EXPECT_EQ(held.held[0].until, kNow + 10s);
   EXPECT_EQ(held.next_wakeup, kNow + 10s);
-  EXPECT_EQ(summary(compute_pod_actions(w.input(kNow + 10s))), "start(i1:init#1)");
+  EXPECT_EQ(summary(compute_pod_actions(w.input(kNow + 10s))), "start(i1:init#1) prepare(a:app#0)");
 }
 
 TEST(PodActionsBackoff, NewSpecHashIsAFreshKey) {
@@ -305,7 +324,7 @@ TEST(PodActionsProbes, StartedSidecarUngatesNextInit) {
   w.probes["s1"] = ProbeState{false, false};
   EXPECT_EQ(summary(compute_pod_actions(w.input())), "");
   w.probes["s1"] = ProbeState{true, false};
-  EXPECT_EQ(summary(compute_pod_actions(w.input())), "start(i1:init#0)");
+  EXPECT_EQ(summary(compute_pod_actions(w.input())), "start(i1:init#0) prepare(a:app#0)");
 }
 
 TEST(PodActionsProbes, LivenessFailureKillsWithoutImmediateRestart) {
@@ -351,12 +370,63 @@ INSTANTIATE_TEST_SUITE_P(
         TermRow{"apps first, sidecars stay", {"s:s1", "s:s2"}, {"s1=R", "s2=R", "a=R", "b=R"}, true,
                 "kill(a:Killing) kill(b:Killing)"},
         TermRow{"a running init goes with the apps", {"s:s1", "i1"}, {"s1=R", "i1=R"}, true, "kill(i1:Killing)"},
+        TermRow{"prepared apps are removed with the kills", {"i1"}, {"i1=R", "a=C", "b=C"}, true,
+                "kill(i1:Killing) rm(c2) rm(c3)"},
+        TermRow{"prepared apps are removed before the sandbox stops", {"i1"}, {"i1=E1", "a=C"}, true, "rm(c2)"},
         TermRow{"then the last sidecar", {"s:s1", "s:s2"}, {"s1=R", "s2=R", "a=E0", "b=E1"}, true,
                 "kill(s2:Killing)"},
         TermRow{"then the first sidecar", {"s:s1", "s:s2"}, {"s1=R", "s2=E0", "a=E0", "b=E1"}, true,
                 "kill(s1:Killing)"},
         TermRow{"then the sandbox", {"s:s1"}, {"s1=E0", "a=E0"}, true, "stop(sb1)"},
         TermRow{"then nothing", {"s:s1"}, {"s1=E0", "a=E0"}, false, "all_stopped"}));
+
+TEST(PodActionsPrepare, OnlyContainersWhoseCreationNothingBeforeThemChanges) {
+  model::Pod pod = make_pod("Always", {"i1"}, {"a"});
+  const model::Container plain = pod.spec.containers[0];
+  EXPECT_TRUE(may_prepare(pod, plain));
+  model::Container c = plain;
+  c.image_pull_policy = "Always";
+  EXPECT_FALSE(may_prepare(pod, c)) << "pulled when it starts";
+  c = plain;
+  model::EnvVar from_map;
+  from_map.name = "X";
+  from_map.value_from.emplace().config_map_key_ref.emplace().name = "cm";
+  c.env.push_back(from_map);
+  EXPECT_FALSE(may_prepare(pod, c)) << "env read from a ConfigMap at creation";
+  c = plain;
+  c.env_from.emplace_back().secret_ref.emplace().name = "s";
+  EXPECT_FALSE(may_prepare(pod, c)) << "env read from a Secret at creation";
+  c = plain;
+  c.volume_mounts.push_back({.name = "data", .mount_path = "/data", .sub_path = "conf"});
+  EXPECT_FALSE(may_prepare(pod, c)) << "a subPath an init container may make";
+  c.volume_mounts[0].sub_path.clear();
+  EXPECT_TRUE(may_prepare(pod, c));
+  c.volume_mounts[0].sub_path_expr = "$(POD_NAME)";
+  EXPECT_FALSE(may_prepare(pod, c));
+  c.volume_mounts[0].sub_path_expr.clear();
+  model::Volume host;
+  host.name = "data";
+  host.host_path.emplace().path = "/srv";
+  pod.spec.volumes.push_back(host);
+  EXPECT_TRUE(may_prepare(pod, c)) << "a hostPath without a type check";
+  pod.spec.volumes[0].host_path->type = "File";
+  EXPECT_FALSE(may_prepare(pod, c)) << "a hostPath whose type is checked at creation";
+}
+
+TEST(PodActionsPrepare, AContainerThatMayNotBePreparedIsCreatedWhenItStarts) {
+  model::Pod pod = make_pod("Always", {"i1"}, {"a", "b"});
+  pod.spec.containers[1].image_pull_policy = "Always";
+  World w(pod);
+  w.sandbox("sb1").c("i1=R");
+  EXPECT_EQ(summary(compute_pod_actions(w.input())), "prepare(a:app#0)");
+}
+
+TEST(PodActionsPrepare, NothingIsPreparedDuringABackoff) {
+  World w(make_pod("OnFailure", {"i1"}, {"a"}));
+  w.sandbox("sb1").c("i1=R");
+  w.backoff.record_failure(base::Backoff::make_key("uid-1", "a", w.hashes.app[0]), kNow);
+  EXPECT_EQ(summary(compute_pod_actions(w.input())), "");
+}
 
 }  // namespace
 }  // namespace podagent::podworker

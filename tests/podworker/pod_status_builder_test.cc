@@ -156,10 +156,22 @@ TEST(PodStatusContainers, WithoutInitContainersAppWaitsContainerCreating) {
   World w("Always", {"app"});
   w.sandbox("sb1");
   EXPECT_EQ(waiting_reason(status_of(w.build(), "app")), "ContainerCreating");
+  // An instance not yet started is not reported.
   w.add("app", runtime::ContainerState::Created, 0, 10, "sb1");
   auto s = w.build();
   EXPECT_EQ(waiting_reason(status_of(s, "app")), "ContainerCreating");
-  EXPECT_EQ(status_of(s, "app").container_id, "podagent://c1");
+  EXPECT_EQ(status_of(s, "app").container_id, "");
+}
+
+TEST(PodStatusContainers, AnAppPreparedDuringInitWaitsPodInitializing) {
+  World w("Always", {"app"}, {"init"});
+  w.sandbox("sb1");
+  w.running("init");
+  w.add("app", runtime::ContainerState::Created, 0, 10, "sb1");
+  auto s = w.build();
+  EXPECT_EQ(waiting_reason(status_of(s, "app")), "PodInitializing");
+  EXPECT_EQ(status_of(s, "app").container_id, "");
+  EXPECT_EQ(status_of(s, "app").restart_count, 0);
 }
 
 TEST(PodStatusContainers, RunningAppIsReadyAndStarted) {

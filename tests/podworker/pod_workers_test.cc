@@ -87,6 +87,13 @@ class PodWorkersTest : public testing::Test {
       if (c.op == Op::CreateContainer && c.ok) out.push_back(c.name);
     return out;
   }
+  // Names of the containers started, in order.
+  std::vector<std::string> started() const {
+    std::vector<std::string> out;
+    for (const auto& c : rt_.calls())
+      if (c.op == Op::StartContainer && c.ok) out.push_back(c.name);
+    return out;
+  }
   size_t creations(const std::string& name) const {
     size_t n = 0;
     for (const auto& c : created()) n += c == name;
@@ -137,17 +144,26 @@ TEST_F(PodWorkersTest, InitContainersInOrderThenAllApps) {
   rt_.script("i2").exit_after(2s, 0);
   add(make_pod("u1", "Always", {"i1", "i2"}, {"a", "b"}));
   EXPECT_EQ(rt_.sandbox_count(), 1u);
-  EXPECT_EQ(created(), (std::vector<std::string>{"i1"}));
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1"}));
+  // Everything after i1 is prepared while it runs, each instance once.
+  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "i2", "a", "b"}));
+  auto s = status("u1");
+  ASSERT_NE(cstatus(s, "a"), nullptr);
+  EXPECT_EQ(cstatus(s, "a")->state.waiting->reason, "PodInitializing");  // prepared, not reported
+  EXPECT_EQ(cstatus(s, "a")->container_id, "");
+  ASSERT_NE(cstatus(s, "i2"), nullptr);
+  EXPECT_EQ(cstatus(s, "i2")->state.waiting->reason, "PodInitializing");
   at(999ms);
-  EXPECT_EQ(created(), (std::vector<std::string>{"i1"}));
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1"}));
   at(1s);
-  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "i2"}));
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1", "i2"}));
   at(2999ms);
   EXPECT_EQ(running("u1", "a"), 0u);
   at(3s);
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1", "i2", "a", "b"}));
   EXPECT_EQ(created(), (std::vector<std::string>{"i1", "i2", "a", "b"}));
   EXPECT_EQ(running("u1", "a") + running("u1", "b"), 2u);
-  auto s = status("u1");
+  s = status("u1");
   EXPECT_EQ(s.phase, model::kPhaseRunning);
   EXPECT_EQ(workers_->pod_count(), 1u);
 }
@@ -186,14 +202,15 @@ TEST_F(PodWorkersTest, SidecarsStartInOrderGatedByStartupProbe) {
   start();
   rt_.script("i1").exit_after(1s, 0);
   add(make_pod("u1", "Never", {"s+:s1", "s:s2", "i1"}, {"a"}));
-  EXPECT_EQ(created(), (std::vector<std::string>{"s1"}));
+  EXPECT_EQ(created(), (std::vector<std::string>{"s1"}));  // nothing prepared behind a sidecar
   at(5s);  // running, but its startup probe has not passed
   EXPECT_EQ(created(), (std::vector<std::string>{"s1"}));
   workers_->set_probe_state(base::PodUid("u1"), "s1", ProbeState{true, false});
   clock_.settle();
-  EXPECT_EQ(created(), (std::vector<std::string>{"s1", "s2", "i1"}));
+  EXPECT_EQ(started(), (std::vector<std::string>{"s1", "s2", "i1"}));
+  EXPECT_EQ(created(), (std::vector<std::string>{"s1", "s2", "i1", "a"}));  // a: prepared
   at(6s);
-  EXPECT_EQ(created(), (std::vector<std::string>{"s1", "s2", "i1", "a"}));
+  EXPECT_EQ(started(), (std::vector<std::string>{"s1", "s2", "i1", "a"}));
   EXPECT_EQ(running("u1", "s1") + running("u1", "s2") + running("u1", "a"), 3u);
 }
 
@@ -392,22 +409,58 @@ TEST_F(PodWorkersTest, DeleteCancelsAnInFlightStart) {
   EXPECT_EQ(workers_->pod_count(), 0u);
 }
 
-// Each creation takes 5 s: i1 until 5 s, i2 (after i1 exited) until 10 s,
-// then a and b together until 15 s; one after the other, b would run at 20 s.
-TEST_F(PodWorkersTest, AppContainersStartConcurrentlyInitContainersInTurn) {
+// Each creation takes 5 s. i1 is created with everything after it
+// prepared alongside, until 5 s; then only starts are left: i2 and the apps
+// run at 5 s. Created one after the other, b would run at 20 s.
+TEST_F(PodWorkersTest, ContainersAfterAnInitContainerArePreparedWhileItRuns) {
   start();
   rt_.set_latency(Op::CreateContainer, 5s);
   rt_.script("i1").exit_after(0s, 0);
   rt_.script("i2").exit_after(0s, 0);
   add(make_pod("u1", "Always", {"i1", "i2"}, {"a", "b"}));
-  at(9999ms);
-  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "i2"}));
-  at(14999ms);
-  EXPECT_EQ(running("u1", "a") + running("u1", "b"), 0u);
-  at(15s);
+  at(4999ms);
+  EXPECT_EQ(rt_.count(Op::StartContainer), 0u);
+  at(5s);
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1", "i2", "a", "b"}));
   EXPECT_EQ(running("u1", "a"), 1u);
   EXPECT_EQ(running("u1", "b"), 1u);
   EXPECT_EQ(rt_.count(Op::CreateContainer), 4u);
+}
+
+// A failed init container under Never fails the pod: what was prepared
+// behind it never starts, is removed, and is not reported.
+TEST_F(PodWorkersTest, PreparedContainersOfAFailedPodAreRemovedUnstarted) {
+  start();
+  rt_.script("i1").exit_after(1s, 3);
+  add(make_pod("u1", "Never", {"i1"}, {"a", "b"}));
+  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "a", "b"}));
+  at(2s);
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1"}));
+  auto s = status("u1");
+  EXPECT_EQ(s.phase, model::kPhaseFailed);
+  ASSERT_NE(cstatus(s, "a"), nullptr);
+  EXPECT_EQ(cstatus(s, "a")->state.waiting->reason, "PodInitializing");
+  EXPECT_EQ(rt_.container_count(), 1u);  // i1 only, kept for its status
+}
+
+// A prepared instance whose spec changed before it started is garbage: the
+// new spec is created and started instead.
+TEST_F(PodWorkersTest, APreparedContainerOfAnOldSpecIsReplaced) {
+  start();
+  rt_.script("i1").exit_after(10s, 0);
+  model::Pod pod = make_pod("u1", "Always", {"i1"}, {"a"});
+  add(pod);
+  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "a"}));
+  pod.spec.containers[0].image = "busybox:2";
+  add(pod);
+  at(10s);
+  EXPECT_EQ(started(), (std::vector<std::string>{"i1", "a"}));
+  EXPECT_EQ(created(), (std::vector<std::string>{"i1", "a", "a"}));
+  EXPECT_EQ(rt_.container_count(), 2u);
+  auto s = status("u1");
+  ASSERT_NE(cstatus(s, "a"), nullptr);
+  EXPECT_EQ(cstatus(s, "a")->image, "busybox:2");
+  EXPECT_EQ(cstatus(s, "a")->restart_count, 0);  // the old instance never ran
 }
 
 TEST_F(PodWorkersTest, GraceOnlyShrinksAndSigkillAfterIt) {
