@@ -75,7 +75,7 @@ namespace {
 
 struct Args {
   std::string mode, socket, manifests, staging, node = "bench", podman_root, podman_runroot,
-      state_dir;
+      state_dir, runtime = "runc";
   int runs = 30, pods = 100, agent_pid = 0, podman_full_runs = 1 << 30;
 };
 
@@ -365,7 +365,7 @@ std::optional<double> podman_round(const Args& a, int i, bool with_init, bool& p
   return out;
 }
 
-void print_row(const char* what, const std::vector<double>& ms) {
+void print_row(const std::string& what, const std::vector<double>& ms) {
   fmt::print("{:<28} median {:7.1f} ms  p90 {:7.1f} ms  p99 {:7.1f} ms  min {:7.1f}  max {:7.1f}  (n={})\n",
              what, median(ms), percentile(ms, 0.9), percentile(ms, 0.99),
              ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()),
@@ -408,7 +408,7 @@ int start_mode(const Args& a) {
   }
   fmt::print("load average after: {}\n", loadavg());
   fmt::print("== manifest moved in -> all containers running (1 init + 2 app containers)\n");
-  print_row("podagent (oci, runc+conmon)", agent_ms);
+  print_row(fmt::format("podagent (oci, {}+conmon)", a.runtime), agent_ms);
   if (agent_failed) fmt::print("  podagent rounds failed: {}\n", agent_failed);
   if (with_podman) {
     print_row("podman kube play (runc)", podman_ms);
@@ -579,6 +579,7 @@ bool parse(int argc, char** argv, Args& a) {
     else if (k == "--podman-full-runs") a.podman_full_runs = std::stoi(v);
     else if (k == "--agent-pid") a.agent_pid = std::stoi(v);
     else if (k == "--state-dir") a.state_dir = v;
+    else if (k == "--runtime") a.runtime = v;
     else if (k == "--podman-root") a.podman_root = v;
     else if (k == "--podman-runroot") a.podman_runroot = v;
     else return false;

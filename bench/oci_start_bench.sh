@@ -11,8 +11,10 @@
 #   PODAGENT_BENCH_CNI=1 bench/oci_start_bench.sh # the agent's pods on a bridge network
 #                                                 # (CNI bridge + host-local + portmap, as the
 #                                                 # default network); otherwise loopback only
+#   PODAGENT_BENCH_RUNTIME=crun bench/oci_start_bench.sh  # the agent's OCI runtime (runc)
 #
-# It builds podagent, podagent-pause and agent_oci_start_bench (Release),
+# It builds podagent, its helpers (podagent-pause, podagent-private-mounts)
+# and agent_oci_start_bench (Release),
 # installs podman and catatonit (podman's infra process) with apt-get when
 # missing, builds the busybox image (scripts/build-busybox-image.sh),
 # imports it into a temporary agent state directory (`podagent image import`)
@@ -48,7 +50,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 if [[ ! -f "$build/build.ninja" ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPODAGENT_TESTS=OFF -DPODAGENT_BENCH=ON
 fi
-ninja -C "$build" -j2 podagent podagent-pause agent_oci_start_bench
+ninja -C "$build" -j2 podagent podagent-pause podagent-private-mounts agent_oci_start_bench
 
 work="$(mktemp -d /tmp/podagent-oci-bench-XXXXXX)"
 agent_pid=""
@@ -132,7 +134,7 @@ done
 grep -q "podagent started" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
 
 common=(--socket "$work/api.sock" --manifests "$work/manifests" --staging "$work/staging"
-  --node bench --podman-root "$work/podman/root" --podman-runroot "$work/podman/run")
+  --node bench --runtime "$oci_runtime" --podman-root "$work/podman/root" --podman-runroot "$work/podman/run")
 # podman builds its pause image on the first pod: not part of any round.
 sed 's/^  name: .*/  name: warmup/' >"$work/staging/warmup.yaml" <<'EOF'
 apiVersion: v1

@@ -22,7 +22,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
-ninja -C "$build_dir" -j "$jobs" podagent podagent-pause
+ninja -C "$build_dir" -j "$jobs" podagent podagent-pause podagent-private-mounts
 
 # A first pod works offline: `image: busybox` (examples/hello.yaml).
 image="$build_dir/busybox-image.tar"

@@ -190,7 +190,7 @@ Task<void> watch_exits(std::shared_ptr<ExitWatch> w) {
 struct OciDriver::Impl {
   asio::any_io_executor executor;
   OciDriverOptions options;
-  base::Result<fs::path> runtime = base::Error("unset");
+  base::Result<std::vector<std::string>> runtime = base::Error("unset");  // runtime_command
   std::shared_ptr<ExitWatch> watch;
   unsigned exec_serial = 0;
 
@@ -198,7 +198,7 @@ struct OciDriver::Impl {
 
   // The runtime's argv: the command, --root, then `args`.
   std::vector<std::string> runtime_argv(std::vector<std::string> args) const {
-    std::vector<std::string> argv{runtime->string()};
+    std::vector<std::string> argv = *runtime;
     if (!options.runtime_root.empty()) argv.push_back("--root=" + options.runtime_root.string());
     argv.insert(argv.end(), std::make_move_iterator(args.begin()),
                 std::make_move_iterator(args.end()));
@@ -242,11 +242,16 @@ std::vector<std::string> OciDriver::Impl::conmon_argv(const std::string& id, con
   const fs::path dir = dir_of(id);
   std::vector<std::string> argv{
       options.conmon_binary.string(), "--api-version", "1", "-c", id, "-u", id, "-r",
-      runtime->string(), "-b", fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(),
+      runtime->front(), "-b", fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(),
       "-P", (dir / "conmon.pid").string(), "--exit-dir", options.exit_dir.string(),
       "--socket-dir-path", dir.string(), "--persist-dir", dir.string(),
       // No --log-size-max: the agent rotates by renaming and reopen_log().
       "-l", log_path.empty() ? std::string("none") : "k8s-file:" + fs::absolute(log_path).string()};
+  // conmon puts runtime args right after the program, before "create".
+  for (size_t i = 1; i < runtime->size(); ++i) {
+    argv.push_back("--runtime-arg");
+    argv.push_back((*runtime)[i]);
+  }
   if (!options.runtime_root.empty()) {
     argv.push_back("--runtime-arg");
     argv.push_back("--root=" + options.runtime_root.string());
@@ -269,7 +274,12 @@ OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
   for (fs::path* p :
        {&impl_->options.runtime_root, &impl_->options.exit_dir, &impl_->options.state_dir})
     if (!p->empty()) *p = fs::absolute(*p);
-  impl_->runtime = runtime_command(impl_->options.runtime_binary, impl_->options.state_dir);
+  fs::path private_mounts = impl_->options.private_mounts_binary;
+  if (private_mounts.empty()) {
+    std::error_code ec;
+    private_mounts = fs::read_symlink("/proc/self/exe", ec).parent_path() / "podagent-private-mounts";
+  }
+  impl_->runtime = runtime_command(impl_->options.runtime_binary, private_mounts);
 }
 
 OciDriver::~OciDriver() {

@@ -26,6 +26,9 @@ struct OciState {
 
 struct OciDriverOptions {
   std::filesystem::path runtime_binary = "runc";  // runc or crun (a name is looked up in PATH)
+  // podagent-private-mounts, which runs crun on a hybrid cgroup node
+  // (runtime_command); empty: beside the running program.
+  std::filesystem::path private_mounts_binary;
   std::filesystem::path runtime_root;             // --root of the runtime's state; empty: its default
   std::filesystem::path conmon_binary = "conmon";
   // conmon writes <exit_dir>/<id> holding the exit code when a container's

@@ -105,6 +105,8 @@ base::Result<OciDriver*> OciRuntime::driver(const std::string& handler) {
   o.exit_dir = run / "exits";
   o.state_dir = run / "conmon";
   o.log_max_bytes = options_.log_max_bytes;
+  if (!options_.pause_binary.empty())
+    o.private_mounts_binary = options_.pause_binary.parent_path() / "podagent-private-mounts";
   for (const fs::path& dir : {o.runtime_root, o.exit_dir, o.state_dir}) {
     std::error_code ec;
     fs::create_directories(dir, ec);

@@ -32,7 +32,8 @@ struct OciRuntimeOptions {
   std::string default_handler = "runc";
   std::filesystem::path conmon_binary = "conmon";
   // The static pause program; empty: `podagent-pause` beside the running
-  // program (/proc/self/exe).
+  // program (/proc/self/exe). podagent-private-mounts (for crun on a hybrid
+  // cgroup node) is looked for beside it.
   std::filesystem::path pause_binary;
   // The node's resolver configuration, the base of each pod's resolv.conf.
   std::filesystem::path node_resolv_conf = "/etc/resolv.conf";

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -18,15 +19,15 @@ base::Result<std::filesystem::path> find_program(const std::filesystem::path& na
 // `mountinfo` is the text of /proc/self/mountinfo.
 std::optional<std::filesystem::path> hybrid_unified_mount(const std::string& mountinfo);
 
-// The command that the driver and conmon run as the OCI runtime `binary`.
-// Normally the binary itself (found in PATH). crun 1.8 refuses the hybrid
-// cgroup layout ("cgroups in hybrid mode not supported"), so on such a node
-// crun is run through a generated script, <state_dir>/<name>-private-mounts,
-// that enters a private mount namespace, unmounts the unified hierarchy
-// there (the node's mounts are untouched) and execs crun, which then sees a
-// plain v1 node. Fails when the binary is missing or the script cannot be
-// written.
-base::Result<std::filesystem::path> runtime_command(const std::filesystem::path& binary,
-                                                    const std::filesystem::path& state_dir);
+// The command that the driver and conmon run as the OCI runtime `binary`:
+// a program and the arguments before the runtime's own. Normally the binary
+// itself (found in PATH). crun 1.8 refuses the hybrid cgroup layout
+// ("cgroups in hybrid mode not supported"), so on such a node crun runs
+// through `private_mounts` (podagent-private-mounts, given the unified
+// mount and crun), which detaches the unified hierarchy in a private mount
+// namespace (the node's mounts are untouched) and execs crun, which then
+// sees a plain v1 node. Fails when a program is missing.
+base::Result<std::vector<std::string>> runtime_command(const std::filesystem::path& binary,
+                                                       const std::filesystem::path& private_mounts);
 
 }  // namespace podagent::runtime::oci

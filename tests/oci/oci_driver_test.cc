@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -106,9 +108,11 @@ class OciDriverTest : public ::testing::Test {
     for (const auto& [id, runtime] : ids_) {
       if (auto pid = read_file(state_dir(runtime) / id / "conmon.pid"); !pid.empty())
         conmons_.insert(std::stoi(pid));
-      auto command = runtime_command(runtime, state_dir(runtime));
-      std::string cmd = (command.ok() ? command->string() : runtime) +
-                        " --root=" + (root_ / runtime / "root").string() + " delete --force " + id +
+      auto command = runtime_command(runtime, PODAGENT_PRIVATE_MOUNTS_BINARY);
+      std::string cmd;
+      for (const std::string& word : command.ok() ? *command : std::vector<std::string>{runtime})
+        cmd += word + " ";
+      cmd += "--root=" + (root_ / runtime / "root").string() + " delete --force " + id +
                         " >/dev/null 2>&1";
       (void)!std::system(cmd.c_str());
     }
@@ -124,6 +128,7 @@ class OciDriverTest : public ::testing::Test {
   OciDriverOptions options(const std::string& runtime = "runc") const {
     OciDriverOptions o;
     o.runtime_binary = runtime;
+    o.private_mounts_binary = PODAGENT_PRIVATE_MOUNTS_BINARY;
     o.runtime_root = root_ / runtime / "root";
     o.exit_dir = root_ / runtime / "exits";
     o.state_dir = state_dir(runtime);
@@ -388,7 +393,7 @@ TEST_F(OciDriverTest, ATerminalContainerLogsThroughItsTtyAndStdinStaysOpen) {
 }
 
 // crun 1.8 refuses a hybrid cgroup node unless the unified mount is hidden
-// from it; the driver runs it through its private-mounts wrapper there.
+// from it; the driver runs it through podagent-private-mounts there.
 TEST_F(OciDriverTest, CrunRunsCreatesExecsAndRecordsExits) {
   OciDriver& d = driver("crun");
   std::string id = run_sh("echo from-crun; " + std::string(kWaitForTerm));
@@ -471,20 +476,47 @@ TEST(RuntimeCommand, FindsTheUnifiedMountOfAHybridNode) {
 }
 
 TEST(RuntimeCommand, WrapsCrunOnlyOnAHybridNode) {
-  char tmpl[] = "/tmp/podagent-driver-cmd-XXXXXX";
+  const fs::path helper = PODAGENT_PRIVATE_MOUNTS_BINARY;
+  auto runc = runtime_command("runc", helper);
+  ASSERT_TRUE(runc.ok()) << runc.error().message;
+  EXPECT_EQ(*runc, std::vector<std::string>{find_program("runc")->string()});
+  auto crun = runtime_command("crun", helper);
+  ASSERT_TRUE(crun.ok()) << crun.error().message;
+  const std::string crun_path = find_program("crun")->string();
+  auto unified = hybrid_unified_mount(read_file("/proc/self/mountinfo"));
+  if (unified) {
+    EXPECT_EQ(*crun, (std::vector<std::string>{helper.string(), unified->string(), crun_path}));
+    auto missing = runtime_command("crun", "/nonexistent/podagent-private-mounts");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.error().message.find("/nonexistent/podagent-private-mounts"), std::string::npos);
+  } else {
+    EXPECT_EQ(*crun, std::vector<std::string>{crun_path});
+  }
+}
+
+// The helper detaches the mount in its own namespace only, and execs the
+// program with its arguments; its own failures exit 125, a program that
+// cannot run 127.
+TEST(PrivateMounts, DetachesTheMountForTheProgramOnly) {
+  if (::geteuid() != 0) GTEST_SKIP() << "unshares a mount namespace: needs root";
+  char tmpl[] = "/tmp/podagent-private-mounts-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const fs::path dir = tmpl;
-  auto runc = runtime_command("runc", dir);
-  ASSERT_TRUE(runc.ok()) << runc.error().message;
-  EXPECT_EQ(runc->filename(), "runc");
-  auto crun = runtime_command("crun", dir);
-  ASSERT_TRUE(crun.ok()) << crun.error().message;
-  if (hybrid_unified_mount(read_file("/proc/self/mountinfo"))) {
-    EXPECT_EQ(*crun, dir / "crun-private-mounts");
-    EXPECT_NE(read_file(*crun).find("umount "), std::string::npos);
-  } else {
-    EXPECT_EQ(crun->filename(), "crun");
-  }
+  ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k"), 0);
+  const std::string helper = PODAGENT_PRIVATE_MOUNTS_BINARY;
+  auto status_of = [](const std::string& cmd) {
+    int st = std::system(cmd.c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  const std::string in_mounts = "grep -q ' " + dir.string() + " ' /proc/self/mountinfo";
+  EXPECT_EQ(status_of(helper + " " + dir.string() + " /bin/sh -c \"" + in_mounts + "\""), 1)
+      << "the program still sees the mount";
+  EXPECT_EQ(status_of(helper + " " + dir.string() + " /bin/sh -c 'exit 7'"), 7);
+  EXPECT_EQ(status_of(in_mounts), 0) << "the node lost the mount";
+  EXPECT_EQ(status_of(helper + " /nonexistent-mount /bin/true 2>/dev/null"), 125);
+  EXPECT_EQ(status_of(helper + " " + dir.string() + " /nonexistent-program 2>/dev/null"), 127);
+  EXPECT_EQ(status_of(helper + " 2>/dev/null"), 125);
+  ::umount2(dir.c_str(), MNT_DETACH);
   fs::remove_all(dir);
 }
 

@@ -141,8 +141,6 @@ std::vector<std::string> find_leaks(const fs::path& state_dir,
       std::error_code sub_ec;
       for (fs::directory_iterator it(h->path() / sub, sub_ec), e2; !sub_ec && it != e2;
            it.increment(sub_ec)) {
-        // The crun driver's wrapper script is the handler's, not an object's.
-        if (it->path().filename() == "crun-private-mounts") continue;
         leaks.push_back("file " + it->path().string());
       }
     }
