@@ -526,6 +526,7 @@ int density_mode(const Args& a) {
   fmt::print("podagent total {} KiB = {:.1f} MiB; per pod {:.0f} KiB (agent growth counted: {:.0f} KiB)\n",
              agent_total, agent_total / 1024.0, double(agent_total) / a.pods,
              double(agent_total - agent_idle) / a.pods);
+  std::fflush(stdout);
   for (const auto& n : names) fs::remove(fs::path(a.manifests) / (n + ".yaml"));
   if (!wait_seen(
           [&] {

@@ -161,8 +161,7 @@ bool may_prepare(const model::Pod& pod, const model::Container& c);
 // The next step of stopping a pod: first every app (and regular init)
 // container, with every instance never started removed, then the sidecars
 // one at a time in reverse init order, then the sandbox; all_stopped once
-// nothing runs. Pure; `in.backoff` and
-// probes are not used.
+// nothing runs. Pure; `in.backoff` and probes are not used.
 PodActions compute_termination_actions(const PlanInput& in);
 
 // True when a container that exited with `exit_code` is restarted under the
