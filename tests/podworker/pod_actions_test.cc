@@ -397,7 +397,10 @@ TEST(PodActionsPrepare, OnlyContainersWhoseCreationNothingBeforeThemChanges) {
   c.env_from.emplace_back().secret_ref.emplace().name = "s";
   EXPECT_FALSE(may_prepare(pod, c)) << "env read from a Secret at creation";
   c = plain;
-  c.volume_mounts.push_back({.name = "data", .mount_path = "/data", .sub_path = "conf"});
+  model::VolumeMount& mount = c.volume_mounts.emplace_back();
+  mount.name = "data";
+  mount.mount_path = "/data";
+  mount.sub_path = "conf";
   EXPECT_FALSE(may_prepare(pod, c)) << "a subPath an init container may make";
   c.volume_mounts[0].sub_path.clear();
   EXPECT_TRUE(may_prepare(pod, c));
