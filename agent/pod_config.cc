@@ -59,7 +59,7 @@ void PodConfig::set_static_pods(const static_pods::ManifestSnapshot& snapshot) {
   std::set<std::string> conflicts;
   for (const auto& [uid, desired] : snapshot.pods) {
     if (static_.contains(uid)) continue;
-    const model::Pod& pod = desired.pod;
+    const model::Pod& pod = *desired.pod;
     const std::string key = key_of(pod);
     PodPtr holder = store_.get(pod.metadata.namespace_, pod.metadata.name);
     if (holder && !is_static(*holder)) {

@@ -121,13 +121,13 @@ void ManifestDir::parse_into(FileState& state, const std::string& name,
   std::vector<std::string> problems;
   for (const model::FieldError& e : decoded.errors) problems.push_back(e.to_string());
 
-  std::vector<model::Pod> pods;
+  std::vector<std::shared_ptr<const model::Pod>> pods;
   StaticPodContext context{options_.node_name, join_path(options_.path, name)};
   for (model::DecodedPod& d : decoded.pods) {
     model::FieldErrors errors = d.errors;
     if (errors.empty()) errors = make_static_pod(d.pod, context);
     for (const model::FieldError& e : errors) problems.push_back(at(d.where, e.to_string()));
-    pods.push_back(std::move(d.pod));
+    pods.push_back(std::make_shared<const model::Pod>(std::move(d.pod)));
   }
   std::vector<model::ConfigMap> config_maps;
   std::vector<model::Secret> secrets;
@@ -151,7 +151,8 @@ void ManifestDir::rebuild() {
   std::map<model::ObjectKey, std::string> secret_owner;
   for (const auto& [name, state] : files_) {
     std::vector<std::string> problems = state.problems;
-    for (const model::Pod& pod : state.good) {
+    for (const auto& shared : state.good) {
+      const model::Pod& pod = *shared;
       auto key = std::make_pair(pod.metadata.namespace_, pod.metadata.name);
       auto [it, inserted] = owner.emplace(key, name);
       if (!inserted) {
@@ -159,7 +160,7 @@ void ManifestDir::rebuild() {
             duplicate_problem(pod.metadata.name, pod.metadata.namespace_, "it", it->second));
         continue;
       }
-      desired.pods[base::PodUid(pod.metadata.uid)] = DesiredPod{pod, name};
+      desired.pods[base::PodUid(pod.metadata.uid)] = DesiredPod{shared, name};
     }
     add_objects(state.good_config_maps, name, "a ConfigMap of that name",
                 desired.objects.config_maps, map_owner, problems);

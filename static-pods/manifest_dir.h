@@ -76,7 +76,7 @@ class ManifestDir {
  private:
   struct FileState {
     std::optional<std::string> parsed;  // the text last parsed, to skip identical re-reads
-    std::vector<model::Pod> good;       // the pods of the last good text
+    std::vector<std::shared_ptr<const model::Pod>> good;  // the pods of the last good text
     std::vector<model::ConfigMap> good_config_maps;  // its objects, in text order
     std::vector<model::Secret> good_secrets;
     std::vector<std::string> problems;  // of the latest read

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,15 @@
 namespace podagent::static_pods {
 
 // A pod that a manifest file asks for, already named, defaulted and
-// validated (see static_pod_naming.h).
+// validated (see static_pod_naming.h). The pod is shared and never changed:
+// every snapshot holds the same one until its file changes, so that a
+// snapshot is made and compared without copying or reading its pods.
 struct DesiredPod {
-  model::Pod pod;
+  std::shared_ptr<const model::Pod> pod;
   std::string file;  // the manifest's file name inside the directory
-  bool operator==(const DesiredPod&) const = default;
+  bool operator==(const DesiredPod& o) const {
+    return file == o.file && (pod == o.pod || (pod && o.pod && *pod == *o.pod));
+  }
 };
 
 // Everything a source wants running, by UID. A static pod's UID is a hash of

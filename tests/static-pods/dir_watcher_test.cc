@@ -36,13 +36,13 @@ void write_file(const fs::path& path, const std::string& text) {
 
 std::vector<std::string> pod_names(const ManifestSnapshot& snapshot) {
   std::vector<std::string> out;
-  for (const auto& [uid, desired] : snapshot.pods) out.push_back(desired.pod.metadata.name);
+  for (const auto& [uid, desired] : snapshot.pods) out.push_back(desired.pod->metadata.name);
   return out;
 }
 
 std::string image_of(const ManifestSnapshot& snapshot, const std::string& pod_name) {
   for (const auto& [uid, desired] : snapshot.pods) {
-    if (desired.pod.metadata.name == pod_name) return desired.pod.spec.containers.at(0).image;
+    if (desired.pod->metadata.name == pod_name) return desired.pod->spec.containers.at(0).image;
   }
   return {};
 }

@@ -93,7 +93,7 @@ TEST_F(ManifestDirObjectsTest, AMixedFileYieldsItsPodAndItsObjects) {
   dir_.update(good("app.yaml", pod_yaml("web") + "---\n" + config_map_yaml("web-config", "x")));
   EXPECT_THAT(dir_.errors(), IsEmpty());
   ASSERT_EQ(dir_.desired().pods.size(), 1u);
-  EXPECT_EQ(dir_.desired().pods.begin()->second.pod.metadata.name, "web-node1");
+  EXPECT_EQ(dir_.desired().pods.begin()->second.pod->metadata.name, "web-node1");
   EXPECT_EQ(map_value("web-config"), "x");
 }
 

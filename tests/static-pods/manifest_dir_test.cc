@@ -44,12 +44,12 @@ class ManifestDirTest : public ::testing::Test {
  protected:
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const auto& [uid, desired] : dir_.desired().pods) out.push_back(desired.pod.metadata.name);
+    for (const auto& [uid, desired] : dir_.desired().pods) out.push_back(desired.pod->metadata.name);
     return out;
   }
   std::string uid_of(const std::string& pod_name) const {
     for (const auto& [uid, desired] : dir_.desired().pods) {
-      if (desired.pod.metadata.name == pod_name) return uid.str();
+      if (desired.pod->metadata.name == pod_name) return uid.str();
     }
     return {};
   }
@@ -62,8 +62,8 @@ TEST_F(ManifestDirTest, AGoodFileYieldsItsNamedPod) {
   ASSERT_EQ(dir_.desired().pods.size(), 1u);
   const auto& [uid, desired] = *dir_.desired().pods.begin();
   EXPECT_EQ(desired.file, "web.yaml");
-  EXPECT_EQ(desired.pod.metadata.name, "web-node1");
-  EXPECT_EQ(desired.pod.metadata.uid, uid.str());
+  EXPECT_EQ(desired.pod->metadata.name, "web-node1");
+  EXPECT_EQ(desired.pod->metadata.uid, uid.str());
   EXPECT_THAT(dir_.errors(), IsEmpty());
 }
 
@@ -76,7 +76,21 @@ TEST_F(ManifestDirTest, AnEditReplacesThePodAndAnIdenticalRewriteChangesNothing)
   dir_.update(good("web.yaml", pod_yaml("web", "nginx:1.26")));
   ASSERT_EQ(dir_.desired().pods.size(), 1u);
   EXPECT_NE(dir_.desired().pods.begin()->first, first.pods.begin()->first);
-  EXPECT_EQ(dir_.desired().pods.begin()->second.pod.spec.containers[0].image, "nginx:1.26");
+  EXPECT_EQ(dir_.desired().pods.begin()->second.pod->spec.containers[0].image, "nginx:1.26");
+}
+
+// A snapshot shares the pods of the files that did not change: adding a
+// file, or rewriting one with the same text, copies no pod.
+TEST_F(ManifestDirTest, SnapshotsShareThePodsOfUnchangedFiles) {
+  dir_.update(good("web.yaml", pod_yaml("web")));
+  const ManifestSnapshot first = dir_.desired();
+  dir_.update(good("db.yaml", pod_yaml("db")));
+  dir_.update(good("web.yaml", pod_yaml("web")));
+  const ManifestSnapshot& now = dir_.desired();
+  ASSERT_EQ(now.pods.size(), 2u);
+  const auto& [uid, web] = *first.pods.begin();
+  ASSERT_TRUE(now.pods.contains(uid));
+  EXPECT_EQ(now.pods.at(uid).pod.get(), web.pod.get());
 }
 
 TEST_F(ManifestDirTest, TheSamePodInAnotherFileHasAnotherUid) {
@@ -108,7 +122,7 @@ TEST_F(ManifestDirTest, AnInvalidEditKeepsTheLastGoodPodAndReportsTheFieldUntilF
 
   dir_.update(good("web.yaml", pod_yaml("web", "nginx:1.26")));
   EXPECT_THAT(dir_.errors(), IsEmpty());
-  EXPECT_EQ(dir_.desired().pods.begin()->second.pod.spec.containers[0].image, "nginx:1.26");
+  EXPECT_EQ(dir_.desired().pods.begin()->second.pod->spec.containers[0].image, "nginx:1.26");
 }
 
 TEST_F(ManifestDirTest, GoingBackToTheLastGoodTextAfterAnErrorClearsIt) {
@@ -227,7 +241,7 @@ TEST_F(ManifestDirTest, DuplicateNamesFirstFileByNameWinsAndTheOtherIsReported) 
 TEST_F(ManifestDirTest, DuplicateNamesInOneFileKeepTheFirst) {
   dir_.update(good("multi.yaml", pod_yaml("web", "first") + "---\n" + pod_yaml("web", "second")));
   ASSERT_EQ(dir_.desired().pods.size(), 1u);
-  EXPECT_EQ(dir_.desired().pods.begin()->second.pod.spec.containers[0].image, "first");
+  EXPECT_EQ(dir_.desired().pods.begin()->second.pod->spec.containers[0].image, "first");
   EXPECT_THAT(dir_.errors().at("multi.yaml"), ElementsAre(HasSubstr("Duplicate value")));
 }
 
