@@ -51,7 +51,7 @@ void PodConfig::set_static_pods(const static_pods::ManifestSnapshot& snapshot) {
   for (const auto& [uid, pod] : static_)
     if (!snapshot.pods.contains(uid)) gone.push_back(uid);
   for (const auto& uid : gone) {
-    const model::Pod& pod = static_.at(uid);
+    const model::Pod& pod = *static_.at(uid);
     base::log_info("static pod removed: pod={} uid={}", key_of(pod), uid.str());
     stop(uid, std::nullopt);
     static_.erase(uid);
@@ -70,7 +70,7 @@ void PodConfig::set_static_pods(const static_pods::ManifestSnapshot& snapshot) {
       continue;
     }
     base::log_info("static pod added: pod={} uid={} file={}", key, uid.str(), desired.file);
-    static_.emplace(uid, pod);
+    static_.emplace(uid, desired.pod);
     start(pod, true);
   }
   conflicts_ = std::move(conflicts);

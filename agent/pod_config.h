@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -99,7 +100,8 @@ class PodConfig final : public PodSink {
   podworker::PodWorkers* workers_;
   base::Clock& clock_;
   PodConfigOptions options_;
-  std::map<base::PodUid, model::Pod> static_;  // the static pods started, by UID
+  // The static pods started, by UID: the manifest snapshot's own pods.
+  std::map<base::PodUid, std::shared_ptr<const model::Pod>> static_;
   std::set<base::PodUid> removing_;
   std::set<std::string> conflicts_;
   static_pods::ManifestSnapshot last_snapshot_;
