@@ -116,20 +116,19 @@ struct Planner {
     return sandbox ? prepared_instance(in, *sandbox, name) : nullptr;
   }
 
-  bool backing_off(const model::Container& c, const std::string& hash, SteadyTime* until_out = nullptr) const {
+  // The end of the container's backoff, while it lasts.
+  std::optional<SteadyTime> held_until(const model::Container& c, const std::string& hash) const {
     const auto until = in.backoff.restart_allowed_at(base::Backoff::make_key(in.pod.metadata.uid, c.name, hash));
-    if (!until || *until <= in.now) return false;
-    if (until_out) *until_out = *until;
-    return true;
+    if (!until || *until <= in.now) return std::nullopt;
+    return until;
   }
 
   // Starts the container now (its prepared instance, if any), or holds it
   // until its backoff ends. True when it starts.
   bool start_or_hold(ContainerKind kind, size_t index, const model::Container& c, const std::string& hash) {
-    SteadyTime until;
-    if (backing_off(c, hash, &until)) {
-      out.held.push_back({c.name, kind, until});
-      wake_at(out, until);
+    if (const auto until = held_until(c, hash)) {
+      out.held.push_back({c.name, kind, *until});
+      wake_at(out, *until);
       return false;
     }
     ContainerStart s{kind, index, c.name, next_attempt(in.observed, c.name)};
@@ -142,7 +141,7 @@ struct Planner {
   }
 
   void prepare(ContainerKind kind, size_t index, const model::Container& c, const std::string& hash) {
-    if (!may_prepare(in.pod, c) || current(c.name) || prepared(c.name) || backing_off(c, hash)) return;
+    if (!may_prepare(in.pod, c) || current(c.name) || prepared(c.name) || held_until(c, hash)) return;
     out.prepare.push_back({kind, index, c.name, next_attempt(in.observed, c.name)});
   }
 
