@@ -275,10 +275,7 @@ OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
        {&impl_->options.runtime_root, &impl_->options.exit_dir, &impl_->options.state_dir})
     if (!p->empty()) *p = fs::absolute(*p);
   fs::path private_mounts = impl_->options.private_mounts_binary;
-  if (private_mounts.empty()) {
-    std::error_code ec;
-    private_mounts = fs::read_symlink("/proc/self/exe", ec).parent_path() / "podagent-private-mounts";
-  }
+  if (private_mounts.empty()) private_mounts = beside_this_program("podagent-private-mounts");
   impl_->runtime = runtime_command(impl_->options.runtime_binary, private_mounts);
 }
 

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "runtime/oci/oci_runtime.h"
 #include "runtime/oci/rootfs.h"
+#include "runtime/oci/runtime_command.h"
 #include "runtime/oci/volumes.h"
 
 namespace podagent::runtime::oci {
@@ -115,10 +116,7 @@ base::Result<fs::path> OciRuntime::pause_rootfs() {
   const fs::path rootfs = state_.root() / "pause" / "rootfs";
   if (pause_ready_) return rootfs;  // checked once per runtime
   fs::path source = options_.pause_binary;
-  if (source.empty()) {
-    std::error_code ec;
-    source = fs::read_symlink("/proc/self/exe", ec).parent_path() / "podagent-pause";
-  }
+  if (source.empty()) source = beside_this_program("podagent-pause");
   auto content = read_file_head(source, 64 << 20);
   if (!content) return base::Error("the pause program: " + content.error().to_string());
   auto current = read_file_head(rootfs / "pause", 64 << 20);

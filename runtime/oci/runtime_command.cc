@@ -47,6 +47,11 @@ base::Result<fs::path> find_program(const fs::path& name) {
   return base::Error(name.string() + " was not found in PATH");
 }
 
+fs::path beside_this_program(const std::string& name) {
+  std::error_code ec;
+  return fs::read_symlink("/proc/self/exe", ec).parent_path() / name;
+}
+
 std::optional<fs::path> hybrid_unified_mount(const std::string& mountinfo) {
   // Each line: id parent major:minor root mountpoint options [optional...] - fstype source
   // superopts

@@ -13,6 +13,10 @@ namespace podagent::runtime::oci {
 // name in PATH; absolute in both cases.
 base::Result<std::filesystem::path> find_program(const std::filesystem::path& name);
 
+// The program `name` in the directory of the running program
+// (/proc/self/exe), where podagent's helper programs are installed.
+std::filesystem::path beside_this_program(const std::string& name);
+
 // Where the unified (cgroup2) hierarchy is mounted when the node has the
 // hybrid layout (cgroup v1 controllers beside a cgroup2 mount, as under
 // /sys/fs/cgroup/unified); nullopt on a pure v1 or pure v2 node.
