@@ -87,7 +87,7 @@ base::Result<std::unique_ptr<runtime::Runtime>> make_runtime(const config::Agent
     o.handlers.clear();
     for (const auto& [name, binary] : config.runtime.runtime_handlers) o.handlers.emplace(name, binary);
     o.default_handler = config.runtime.oci_runtime;
-    o.conmon_binary = config.runtime.conmon_path;
+    o.monitor_binary = config.runtime.monitor_binary;
     o.pause_binary = config.runtime.pause_binary;
     if (config.runtime.container_log_max_size)
       o.log_max_bytes = static_cast<uint64_t>(config.runtime.container_log_max_size->value());

@@ -67,7 +67,7 @@ struct SoakResources {
   int64_t threads = 0;
   int64_t mounts = 0;    // lines of its mountinfo
   int64_t cgroups = 0;   // cgroup directories named like the runtime's ids
-  int64_t children = 0;  // its child processes and its conmon monitors
+  int64_t children = 0;  // its child processes and its container monitors
 };
 
 struct SoakResourceSamples {

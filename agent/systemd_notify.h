@@ -20,7 +20,7 @@ namespace podagent::agent {
 // WATCHDOG_PID is either unset or this process's pid (a child that inherited
 // its parent's environment must not feed the parent's watchdog).
 //
-// Children of the agent (conmon, runc, hooks) should not inherit
+// Children of the agent (monitors, runc, hooks) should not inherit
 // NOTIFY_SOCKET: runc, for one, acts on it. Keeping it out of their
 // environment is the runtime's job.
 //

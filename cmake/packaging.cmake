@@ -22,7 +22,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # podagent_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "runc | crun, conmon, containernetworking-plugins")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "runc | crun, containernetworking-plugins")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "busybox-static")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/config/debian/conffiles

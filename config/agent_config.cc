@@ -121,7 +121,6 @@ void validate_runtime(const RuntimeConfig& rt, ConfigErrors& errors) {
                           field);
     require_absolute(errors, field, path);
   }
-  require_absolute(errors, "runtime.conmonPath", rt.conmon_path);
   require_positive(errors, "runtime.relistPeriod", rt.relist_period);
   if (!rt.container_log_max_size || rt.container_log_max_size->value() <= 0)
     errors.emplace_back("Invalid value: must be a size greater than zero", "runtime.containerLogMaxSize");
@@ -129,6 +128,7 @@ void validate_runtime(const RuntimeConfig& rt, ConfigErrors& errors) {
     errors.emplace_back("Invalid value: " + std::to_string(rt.container_log_max_files) + ": must be at least 2",
                         "runtime.containerLogMaxFiles");
   require_absolute(errors, "runtime.pauseBinary", rt.pause_binary, true);
+  require_absolute(errors, "runtime.monitorBinary", rt.monitor_binary, true);
 }
 
 std::string lowercase(std::string_view s) {

@@ -48,7 +48,6 @@ struct RuntimeConfig {
   // to (or replace) these defaults.
   std::map<std::string, std::string> runtime_handlers = {{"crun", "/usr/bin/crun"},
                                                          {"runc", "/usr/bin/runc"}};
-  std::string conmon_path = "/usr/bin/conmon";
   Duration relist_period = std::chrono::seconds(60);
   // A container's log is rotated at this size; this many files are kept,
   // the current one included (the kubelet's containerLogMaxSize/-Files).
@@ -57,6 +56,9 @@ struct RuntimeConfig {
   // The sandbox's pause program; empty: podagent-pause beside the podagent
   // binary.
   std::string pause_binary;
+  // The per-container monitor; empty: podagent-monitor beside the pause
+  // program. conmon (/usr/bin/conmon) speaks the same protocol.
+  std::string monitor_binary;
   bool operator==(const RuntimeConfig&) const = default;
 };
 

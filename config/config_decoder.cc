@@ -199,11 +199,13 @@ void decode_runtime(Walker& w, const Node& n, const std::string& path, RuntimeCo
            {{"backend", w.string(rt.backend)},
             {"ociRuntime", w.string(rt.oci_runtime)},
             {"runtimeHandlers", w.string_map(rt.runtime_handlers)},
-            {"conmonPath", w.string(rt.conmon_path)},
             {"relistPeriod", w.duration(rt.relist_period)},
             {"containerLogMaxSize", w.quantity(rt.container_log_max_size)},
             {"containerLogMaxFiles", w.integer(rt.container_log_max_files)},
-            {"pauseBinary", w.string(rt.pause_binary)}});
+            {"pauseBinary", w.string(rt.pause_binary)},
+            {"monitorBinary", w.string(rt.monitor_binary)},
+            // The older name, from when conmon was the only monitor.
+            {"conmonPath", w.string(rt.monitor_binary)}});
 }
 
 Walker::Handler resources(Walker& w, ResourceConfig& r) {
@@ -319,11 +321,11 @@ Node encode_config(const AgentConfig& c) {
   rt.set("backend", Node::string(c.runtime.backend));
   rt.set("ociRuntime", Node::string(c.runtime.oci_runtime));
   rt.set("runtimeHandlers", std::move(handlers));
-  rt.set("conmonPath", Node::string(c.runtime.conmon_path));
   rt.set("relistPeriod", duration_node(c.runtime.relist_period));
   rt.set("containerLogMaxSize", quantity_node(c.runtime.container_log_max_size));
   rt.set("containerLogMaxFiles", Node::integer(c.runtime.container_log_max_files));
   rt.set("pauseBinary", Node::string(c.runtime.pause_binary));
+  rt.set("monitorBinary", Node::string(c.runtime.monitor_binary));
 
   Node backoff = Node::map();
   backoff.set("initial", duration_node(c.crash_loop_back_off.initial));

@@ -3,7 +3,7 @@
 # (optimised, in build/, kept between runs), imports a busybox image (made
 # from the busybox-static package, no network) into the agent's image store,
 # and runs `podagent run` in the foreground with the embedded defaults: the
-# oci backend, runc and conmon, and the default CNI bridge network
+# oci backend, runc and podagent-monitor, and the default CNI bridge network
 # (installed into /etc/podagent/cni/ when that holds no network). Arguments
 # are passed to `podagent run` and `podagent image import` (configuration
 # flags such as --config FILE, --state-dir DIR, --log-level debug). Stop it
@@ -22,7 +22,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
-ninja -C "$build_dir" -j "$jobs" podagent podagent-pause podagent-private-mounts
+ninja -C "$build_dir" -j "$jobs" podagent podagent-pause podagent-private-mounts podagent-monitor
 
 # A first pod works offline: `image: busybox` (examples/hello.yaml).
 image="$build_dir/busybox-image.tar"

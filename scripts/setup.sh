@@ -19,7 +19,7 @@ packages=(
 # To run real containers, added as the parts that use them land (see
 # DESIGN.md, "Real parts"): keep this list in step with the code.
 runtime_packages=(
-  runc crun conmon                  # the oci backend
+  runc crun conmon                  # the oci backend (conmon: the monitor's alternative, tested)
   busybox-static                    # the busybox image scripts/build-busybox-image.sh makes
   debootstrap systemd-container     # tests/systemd/: the package booted under systemd-nspawn
   containernetworking-plugins       # pod networking: bridge, host-local, loopback, portmap

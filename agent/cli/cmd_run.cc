@@ -41,8 +41,9 @@ void log_settings(const config::AgentConfig& c, const std::string& source) {
   base::log_info("api socket={} mode=0{:o} group={} tcp={}", c.api.socket, c.api.socket_mode,
                  c.api.socket_group.empty() ? "-" : c.api.socket_group,
                  c.api.tcp.enabled ? c.api.tcp.address : "off");
-  base::log_info("runtime backend={} ociRuntime={} conmon={} relistPeriod={}", c.runtime.backend,
-                 c.runtime.oci_runtime, c.runtime.conmon_path,
+  base::log_info("runtime backend={} ociRuntime={} monitor={} relistPeriod={}", c.runtime.backend,
+                 c.runtime.oci_runtime,
+                 c.runtime.monitor_binary.empty() ? "podagent-monitor" : c.runtime.monitor_binary,
                  format_duration_short(c.runtime.relist_period));
   base::log_info("crashLoopBackOff initial={} max={} reset={} manifestRelistPeriod={}",
                  format_duration_short(c.crash_loop_back_off.initial),

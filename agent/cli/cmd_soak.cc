@@ -51,8 +51,8 @@ constexpr std::string_view kUsage =
     "  --rss-growth KIB         allowed RSS growth from warm-up to end (default 16384)\n"
     "  --json FILE              also write the report as JSON\n"
     "  --agent-pid PID          the agent's pid (default: the API socket's peer)\n"
-    "  --state-dir DIR          count only the conmon monitors and cgroups of the agent with\n"
-    "                           this state dir (default: every conmon, every id-named cgroup)\n";
+    "  --state-dir DIR          count only the container monitors and cgroups of the agent with\n"
+    "                           this state dir (default: every monitor, every id-named cgroup)\n";
 
 struct Flags {
   agent::SoakOptions plan;
@@ -106,7 +106,7 @@ base::Result<Flags> read_flags(const ParsedArgs& args) {
   f.plan.namespace_ = args.value("--namespace", f.plan.namespace_);
   f.plan.image = args.value("--image", f.plan.image);
   f.json_file = args.value("--json");
-  // conmon's command line names the state dir by its absolute path.
+  // A monitor's command line names the state dir by its absolute path.
   if (args.has("--state-dir"))
     f.state_dir = std::filesystem::absolute(args.value("--state-dir")).string();
   f.check.judge_start_burst = args.has("--judge-start-burst");
@@ -280,7 +280,7 @@ std::optional<agent::SoakResources> sample(AgentSampler& sampler,
   return *s;
 }
 
-// The "after" sample once the leftovers have had time to go (runc and conmon
+// The "after" sample once the leftovers have had time to go (runc and the monitors
 // finish their cleanup a little after a pod leaves the API): the first
 // sample that is back at the baseline, else the last one after 30 s.
 std::optional<agent::SoakResources> settled_sample(const Flags& f, AgentSampler& sampler,

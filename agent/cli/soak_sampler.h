@@ -18,9 +18,9 @@ namespace podagent::cli {
 base::Result<pid_t> socket_peer_pid(const std::string& path);
 
 // Samples the agent `pid`: its RSS, open fds and threads (/proc/PID), the
-// lines of its mountinfo, its cgroups, and its children plus the conmon
-// monitors (of the state dir when one is given, else every conmon: conmon
-// detaches from the agent). Its cgroups: the oci backend leaves cgroupsPath
+// lines of its mountinfo, its cgroups, and its children plus the containers'
+// monitors, podagent-monitor or conmon (of the state dir when one is given,
+// else every one: a monitor detaches from the agent). Its cgroups: the oci backend leaves cgroupsPath
 // to the OCI runtime, which names each cgroup by the sandbox's or
 // container's id (32 hex digits), under every controller. With a state dir
 // only the ids found in its records (collect_ids) count; without one every

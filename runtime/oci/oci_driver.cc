@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -34,7 +35,7 @@ using asio::posix::stream_descriptor;
 
 namespace {
 
-// conmon's control fifo takes "<type> <height> <width>\n"; type 2 asks it
+// The monitor's control fifo takes "<type> <height> <width>\n"; type 2 asks it
 // to reopen the log files.
 constexpr const char* kReopenLogs = "2 0 0\n";
 
@@ -95,7 +96,7 @@ base::Result<json::value> parse_json(const std::string& text, const std::string&
   return v;
 }
 
-// What conmon writes on its sync pipe once the runtime's create ended:
+// What the monitor writes on its sync pipe once the runtime's create ended:
 // {"data": <container pid>} or {"data": -1, "message": "<runtime's error>"}.
 struct SyncReport {
   long long data = -1;
@@ -153,9 +154,9 @@ std::vector<std::string> exit_files(const fs::path& dir) {
   return out;
 }
 
-// Names whose exit file is complete. conmon writes <id> aside and renames it
+// Names whose exit file is complete. The monitor writes <id> aside and renames it
 // (IN_MOVED_TO); a file written in place is taken when closed if it holds a
-// number (which skips conmon's temporary name, already renamed by then).
+// number (which skips a temporary name, already renamed by then).
 std::vector<std::string> exited_names(const ExitWatch& w, const char* buf, size_t n) {
   std::vector<std::string> out;
   for (const InotifyEvent& ev : parse_inotify_events(buf, n)) {
@@ -193,6 +194,10 @@ struct OciDriver::Impl {
   base::Result<std::vector<std::string>> runtime = base::Error("unset");  // runtime_command
   std::shared_ptr<ExitWatch> watch;
   unsigned exec_serial = 0;
+  fs::path monitor;  // options.monitor_binary, or podagent-monitor beside this program
+  // runc's state directory (its --root), where start_by_fifo finds a
+  // created container's exec.fifo; empty for another runtime.
+  fs::path runc_root;
 
   fs::path dir_of(const std::string& id) const { return options.state_dir / id; }
 
@@ -230,24 +235,25 @@ struct OciDriver::Impl {
     co_return r;
   }
 
-  std::vector<std::string> conmon_argv(const std::string& id, const fs::path& bundle,
+  std::vector<std::string> monitor_argv(const std::string& id, const fs::path& bundle,
                                        const fs::path& log_path, bool terminal,
                                        bool stdin_open) const;
-  void kill_conmon(const std::string& id) const;
+  void kill_monitor(const std::string& id) const;
+  Task<std::optional<base::Status>> start_by_fifo(const std::string& id);
 };
 
-std::vector<std::string> OciDriver::Impl::conmon_argv(const std::string& id, const fs::path& bundle,
+std::vector<std::string> OciDriver::Impl::monitor_argv(const std::string& id, const fs::path& bundle,
                                                       const fs::path& log_path, bool terminal,
                                                       bool stdin_open) const {
   const fs::path dir = dir_of(id);
   std::vector<std::string> argv{
-      options.conmon_binary.string(), "--api-version", "1", "-c", id, "-u", id, "-r",
+      monitor.string(), "--api-version", "1", "-c", id, "-u", id, "-r",
       runtime->front(), "-b", fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(),
       "-P", (dir / "conmon.pid").string(), "--exit-dir", options.exit_dir.string(),
       "--socket-dir-path", dir.string(), "--persist-dir", dir.string(),
       // No --log-size-max: the agent rotates by renaming and reopen_log().
       "-l", log_path.empty() ? std::string("none") : "k8s-file:" + fs::absolute(log_path).string()};
-  // conmon puts runtime args right after the program, before "create".
+  // The monitor puts runtime args right after the program, before "create".
   for (size_t i = 1; i < runtime->size(); ++i) {
     argv.push_back("--runtime-arg");
     argv.push_back((*runtime)[i]);
@@ -261,15 +267,72 @@ std::vector<std::string> OciDriver::Impl::conmon_argv(const std::string& id, con
   return argv;
 }
 
-void OciDriver::Impl::kill_conmon(const std::string& id) const {
+void OciDriver::Impl::kill_monitor(const std::string& id) const {
   if (auto pid = read_int_file(dir_of(id) / "conmon.pid"); pid && *pid > 1) ::kill(*pid, SIGKILL);
+}
+
+// What `runc start` does, without starting runc (a Go program: most of the
+// ~8 ms a start costs). A created container's init process blocks opening
+// <root>/<id>/exec.fifo for writing; the starter opens it for reading, gets
+// the byte the init process writes, waits for EOF (the init process exec'd
+// the container's program, or died) and removes the fifo, which is what
+// makes runc report the container "running". nullopt when the protocol
+// cannot be followed (no fifo, no init process, nothing written): `runc
+// start` then does the start, or says why it cannot.
+Task<std::optional<base::Status>> OciDriver::Impl::start_by_fifo(const std::string& id) {
+  using namespace asio::experimental::awaitable_operators;
+  if (runc_root.empty()) co_return std::nullopt;
+  // The init process's pidfd tells when it dies before writing (it then
+  // never opened its end, and the fifo would never turn readable). Taken
+  // before the fifo is opened: that open starts the container, whose
+  // program may be gone (and reaped) right after.
+  auto pid = read_int_file(dir_of(id) / "pidfile");
+  if (!pid || *pid <= 1) co_return std::nullopt;
+  base::UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+  if (!pidfd.valid()) co_return std::nullopt;
+  const fs::path fifo = runc_root / id / "exec.fifo";
+  // Non-blocking: the open must not wait for the writer on the executor.
+  base::UniqueFd fifo_fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo_fd.valid()) co_return std::nullopt;
+  stream_descriptor reader(executor, fifo_fd.release());
+  stream_descriptor init(executor, pidfd.release());
+  asio::steady_timer timer(executor, options.command_timeout);
+  size_t got = 0;
+  bool init_ended = false, timed_out = false;
+  for (;;) {
+    char buf[64];
+    const ssize_t n = ::read(reader.native_handle(), buf, sizeof buf);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+      continue;
+    }
+    // EOF once a writer came and went (a fifo reports no hangup before
+    // its first writer); or the init process died, after which all it
+    // wrote has been read.
+    if (n == 0 && got > 0) break;
+    if (init_ended || timed_out || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+    auto done = co_await (
+        reader.async_wait(stream_descriptor::wait_read, asio::as_tuple(asio::use_awaitable)) ||
+        init.async_wait(stream_descriptor::wait_read, asio::as_tuple(asio::use_awaitable)) ||
+        timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    init_ended = done.index() == 1;
+    timed_out = done.index() == 2;
+  }
+  if (timed_out && got == 0)
+    co_return base::Error("starting " + id + ": its init process did not open " + fifo.string() +
+                          " within " + std::to_string(options.command_timeout.count()) + " ms");
+  if (got == 0) co_return std::nullopt;
+  std::error_code ec;
+  fs::remove(fifo, ec);
+  if (ec) co_return base::Error("starting " + id + ": removing " + fifo.string() + ": " + ec.message());
+  co_return base::Status::Ok();
 }
 
 OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->executor = std::move(executor);
   impl_->options = std::move(options);
-  // conmon and the runtime are handed these paths; relative ones would
+  // The monitor and the runtime are handed these paths; relative ones would
   // depend on the working directory of whoever runs later.
   for (fs::path* p :
        {&impl_->options.runtime_root, &impl_->options.exit_dir, &impl_->options.state_dir})
@@ -277,6 +340,11 @@ OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
   fs::path private_mounts = impl_->options.private_mounts_binary;
   if (private_mounts.empty()) private_mounts = beside_this_program("podagent-private-mounts");
   impl_->runtime = runtime_command(impl_->options.runtime_binary, private_mounts);
+  impl_->monitor = impl_->options.monitor_binary.empty() ? beside_this_program("podagent-monitor")
+                                                         : impl_->options.monitor_binary;
+  if (impl_->options.runtime_binary.filename() == "runc")
+    impl_->runc_root = impl_->options.runtime_root.empty() ? fs::path("/run/runc")
+                                                           : impl_->options.runtime_root;
 }
 
 OciDriver::~OciDriver() {
@@ -300,7 +368,7 @@ Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path&
   fs::create_directories(dir, ec);
   if (!ec) fs::create_directories(impl_->options.exit_dir, ec);
   if (!ec && !log_path.empty())
-    fs::create_directories(log_path.parent_path(), ec);  // conmon would not
+    fs::create_directories(log_path.parent_path(), ec);  // the monitor would not
   if (!ec) fs::create_directory_symlink(fs::absolute(bundle), dir / "bundle", ec);
   if (ec) co_return base::Error("preparing " + dir.string() + ": " + ec.message());
 
@@ -308,7 +376,7 @@ Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path&
   if (!make_pipe(sync_r, sync_w))
     co_return base::Error(std::string("pipe: ") + std::strerror(errno));
   ProcessSpec spec;
-  spec.argv = impl_->conmon_argv(id, bundle, log_path, terminal, stdin_open);
+  spec.argv = impl_->monitor_argv(id, bundle, log_path, terminal, stdin_open);
   // conmon writes its "oom" file into its working directory as well as its
   // persist dir: both are the container's own.
   spec.cwd = dir;
@@ -323,21 +391,24 @@ Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path&
   if (report && report->data > 0 && report->data <= std::numeric_limits<int>::max())
     co_return static_cast<int>(report->data);
 
-  // Nothing created, or the runtime failed: leave no conmon, object or file.
-  impl_->kill_conmon(id);
+  // Nothing created, or the runtime failed: leave no monitor, object or file.
+  impl_->kill_monitor(id);
   std::vector<std::string> delete_args{"delete", "--force", id};
   auto deleted = co_await impl_->run(std::move(delete_args));
   (void)deleted;  // best effort: usually there is nothing to delete
   forget(id);
   std::string runtime_name = impl_->options.runtime_binary.filename().string();
   if (report) co_return base::Error(runtime_name + " create " + id + ": " + report->message);
-  if (!proc->ok()) co_return process_error(std::vector<std::string>{"conmon", "-c", id}, *proc, 2);
-  co_return base::Error("conmon -c " + id + " reported nothing within " +
+  const std::string monitor = impl_->monitor.filename().string();
+  if (!proc->ok()) co_return process_error(std::vector<std::string>{monitor, "-c", id}, *proc, 2);
+  co_return base::Error(monitor + " -c " + id + " reported nothing within " +
                         std::to_string(impl_->options.command_timeout.count()) + " ms" +
                         (line.empty() ? std::string() : ": " + line));
 }
 
 Task<base::Status> OciDriver::start(const std::string& id) {
+  if (auto st = check_id(id); !st) co_return st.error();
+  if (auto by_fifo = co_await impl_->start_by_fifo(id)) co_return std::move(*by_fifo);
   std::vector<std::string> args{"start",
                                 id};  // named: GCC 12 miscompiles a braced list in co_await
   auto r = co_await impl_->run_ok(std::move(args));
@@ -427,13 +498,13 @@ Task<base::Result<ExecResult>> OciDriver::exec(const std::string& id,
 
 base::Status OciDriver::reopen_log(const std::string& id) {
   if (auto st = check_id(id); !st) return st;
-  // conmon keeps its control fifo in the bundle; <state_dir>/<id>/bundle
+  // The monitor keeps its control fifo in the bundle; <state_dir>/<id>/bundle
   // links there (written by create, so a new driver finds it too).
   const fs::path ctl = impl_->dir_of(id) / "bundle" / "ctl";
   base::UniqueFd fd(::open(ctl.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENXIO)
-      return base::Error("the conmon of " + id + " is gone (nobody reads " + ctl.string() + ")");
+      return base::Error("the monitor of " + id + " is gone (nobody reads " + ctl.string() + ")");
     return base::Error("opening " + ctl.string() + ": " + std::strerror(errno));
   }
   const size_t len = std::strlen(kReopenLogs);

@@ -101,12 +101,17 @@ base::Result<OciDriver*> OciRuntime::driver(const std::string& handler) {
   OciDriverOptions o;
   o.runtime_binary = binary->second;
   o.runtime_root = run / "runtime";
-  o.conmon_binary = options_.conmon_binary;
   o.exit_dir = run / "exits";
+  // Named for conmon, the first monitor; kept so that an upgraded agent
+  // finds the monitors' files of the containers it adopts.
   o.state_dir = run / "conmon";
   o.log_max_bytes = options_.log_max_bytes;
-  if (!options_.pause_binary.empty())
-    o.private_mounts_binary = options_.pause_binary.parent_path() / "podagent-private-mounts";
+  o.monitor_binary = options_.monitor_binary;
+  if (!options_.pause_binary.empty()) {
+    const fs::path helpers = options_.pause_binary.parent_path();
+    o.private_mounts_binary = helpers / "podagent-private-mounts";
+    if (o.monitor_binary.empty()) o.monitor_binary = helpers / "podagent-monitor";
+  }
   for (const fs::path& dir : {o.runtime_root, o.exit_dir, o.state_dir}) {
     std::error_code ec;
     fs::create_directories(dir, ec);

@@ -30,11 +30,13 @@ struct OciRuntimeOptions {
   // Handler name (a pod's runtimeClassName) -> OCI runtime binary.
   std::map<std::string, std::filesystem::path> handlers = {{"runc", "runc"}};
   std::string default_handler = "runc";
-  std::filesystem::path conmon_binary = "conmon";
   // The static pause program; empty: `podagent-pause` beside the running
   // program (/proc/self/exe). podagent-private-mounts (for crun on a hybrid
   // cgroup node) is looked for beside it.
   std::filesystem::path pause_binary;
+  // Each container's monitor (OciDriverOptions::monitor_binary); empty:
+  // podagent-monitor beside the pause program.
+  std::filesystem::path monitor_binary;
   // The node's resolver configuration, the base of each pod's resolv.conf.
   std::filesystem::path node_resolv_conf = "/etc/resolv.conf";
   // A container's log is rotated once it reaches log_max_bytes (checked

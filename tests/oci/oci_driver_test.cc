@@ -129,6 +129,7 @@ class OciDriverTest : public ::testing::Test {
     OciDriverOptions o;
     o.runtime_binary = runtime;
     o.private_mounts_binary = PODAGENT_PRIVATE_MOUNTS_BINARY;
+    o.monitor_binary = PODAGENT_MONITOR_BINARY;
     o.runtime_root = root_ / runtime / "root";
     o.exit_dir = root_ / runtime / "exits";
     o.state_dir = state_dir(runtime);
@@ -273,6 +274,40 @@ TEST_F(OciDriverTest, OutputLandsInTheCriLogAndTheExitCodeIsRecorded) {
   EXPECT_TRUE(await(d.remove(id)).ok());
 }
 
+// Output without its newline is a partial record; a signal's end is
+// recorded as 128 + the signal, as the kubelet reports it.
+TEST_F(OciDriverTest, AnUnfinishedLineIsAPartialRecordAndAKillIs128PlusTheSignal) {
+  OciDriver& d = driver();
+  std::string id = run_sh("printf 'no newline'; " + std::string(kWaitForTerm));
+  ASSERT_TRUE(wait_for_text(log_path(id), " stdout P no newline\n")) << read_file(log_path(id));
+  ASSERT_TRUE(await(d.kill(id, SIGKILL)).ok());
+  ASSERT_TRUE(await_exit(id));
+  EXPECT_EQ(d.exit_code(id), 137);
+  EXPECT_TRUE(await(d.remove(id)).ok());
+}
+
+// conmon takes the same arguments and protocol as podagent-monitor, so a
+// node may run it instead (runtime.monitorBinary).
+TEST_F(OciDriverTest, ConmonServesAsTheMonitorToo) {
+  if (!find_program("conmon").ok()) GTEST_SKIP() << "needs conmon";
+  OciDriverOptions o = options("runc");
+  o.monitor_binary = "conmon";
+  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
+  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+  std::string id = run_sh("echo from-conmon; exit 5");
+  ASSERT_TRUE(await_exit(id));
+  EXPECT_EQ(driver_->exit_code(id), 5);
+  EXPECT_NE(read_file(log_path(id)).find(" stdout F from-conmon\n"), std::string::npos)
+      << read_file(log_path(id));
+  std::string bad = new_id();
+  auto failed = await(driver_->create(bad, bundle(bad, {"/no/such/program"}), log_path(bad), false, false));
+  remember_conmon(bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("/no/such/program"), std::string::npos)
+      << failed.error().message;
+  EXPECT_TRUE(await(driver_->remove(id)).ok());
+}
+
 TEST_F(OciDriverTest, ARuntimeErrorFailsCreateWithItsTextAndLeavesNothing) {
   OciDriver& d = driver();
   std::string id = new_id();
@@ -394,6 +429,48 @@ TEST_F(OciDriverTest, ATerminalContainerLogsThroughItsTtyAndStdinStaysOpen) {
 
 // crun 1.8 refuses a hybrid cgroup node unless the unified mount is hidden
 // from it; the driver runs it through podagent-private-mounts there.
+// With runc, start follows runc's own start protocol (its exec.fifo)
+// without running runc: the container runs, a process that ends at once
+// still has its exit recorded, and a start that cannot be done (started
+// already; the init process killed) fails as `runc start` would, at once.
+TEST_F(OciDriverTest, StartFollowsRuncsExecFifoWithoutRunningRunc) {
+  auto real_runc = find_program("runc");
+  ASSERT_TRUE(real_runc.ok()) << real_runc.error().message;
+  const fs::path wrapper = root_ / "bin" / "runc";
+  const fs::path calls = root_ / "runc-calls";
+  fs::create_directories(wrapper.parent_path());
+  std::ofstream(wrapper) << "#!/bin/sh\necho \"$*\" >>" << calls << "\nexec " << *real_runc
+                         << " \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  OciDriverOptions o = options("runc");
+  o.runtime_binary = wrapper;
+  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
+  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+  OciDriver& d = *driver_;
+
+  std::string id = run_sh(kWaitForTerm);
+  auto running = await(d.state(id));
+  ASSERT_TRUE(running.ok()) << running.error().message;
+  EXPECT_EQ(running->status, "running");
+  std::string quick = run_sh("exit 3");
+  ASSERT_TRUE(await_exit(quick));
+  EXPECT_EQ(d.exit_code(quick), 3);
+  EXPECT_EQ(read_file(calls).find(" start "), std::string::npos) << read_file(calls);
+  EXPECT_NE(read_file(calls).find(" create "), std::string::npos) << "the monitor ran the wrapper";
+
+  auto again = await(d.start(id));
+  EXPECT_FALSE(again.ok()) << "a running container cannot be started";
+  std::string dead = run_sh(kWaitForTerm, /*start=*/false);
+  auto created = await(d.state(dead));
+  ASSERT_TRUE(created.ok() && created->pid > 0);
+  ASSERT_EQ(::kill(created->pid, SIGKILL), 0);
+  ASSERT_TRUE(await_exit(dead));
+  auto never = await(d.start(dead));
+  EXPECT_FALSE(never.ok()) << "its init process is gone";
+  ASSERT_TRUE(await(d.kill(id, SIGTERM)).ok());
+  ASSERT_TRUE(await_exit(id));
+}
+
 TEST_F(OciDriverTest, CrunRunsCreatesExecsAndRecordsExits) {
   OciDriver& d = driver("crun");
   std::string id = run_sh("echo from-crun; " + std::string(kWaitForTerm));
@@ -414,11 +491,21 @@ TEST_F(OciDriverTest, CrunRunsCreatesExecsAndRecordsExits) {
   EXPECT_TRUE(all->empty());
 }
 
-// Not a check: prints the time of create + start through conmon and
-// conmon's memory. Run with --gtest_also_run_disabled_tests.
-TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndConmonMemory) {
-  for (const std::string runtime : {"runc", "crun"}) {
-    OciDriver& d = driver(runtime);
+// Not a check: prints the time of create + start through each monitor
+// (podagent-monitor, conmon) and the monitor's memory. Run with
+// --gtest_also_run_disabled_tests.
+TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndMonitorMemory) {
+  for (const auto& [runtime, monitor] :
+       std::vector<std::pair<std::string, std::string>>{{"runc", PODAGENT_MONITOR_BINARY},
+                                                        {"runc", "conmon"},
+                                                        {"crun", PODAGENT_MONITOR_BINARY},
+                                                        {"crun", "conmon"}}) {
+    OciDriverOptions o = options(runtime);
+    o.monitor_binary = monitor;
+    driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
+    driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+    runtime_ = runtime;
+    OciDriver& d = *driver_;
     std::vector<double> ms, create_ms;
     std::vector<long> rss_kib, pss_kib;
     std::vector<std::string> ids;
@@ -450,10 +537,9 @@ TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndConmonMemory) {
     std::sort(rss_kib.begin(), rss_kib.end());
     std::sort(pss_kib.begin(), pss_kib.end());
     std::printf(
-        "%s: create+start through conmon over %zu runs: median %.1f ms (create %.1f), min %.1f, "
-        "max %.1f; "
-        "conmon RSS median %ld KiB, PSS median %ld KiB\n",
-        runtime.c_str(), ms.size(), ms[ms.size() / 2], create_ms[create_ms.size() / 2], ms.front(),
+        "%s through %s: create+start over %zu runs: median %.1f ms (create %.1f), min %.1f, "
+        "max %.1f; monitor RSS median %ld KiB, PSS median %ld KiB\n",
+        runtime.c_str(), fs::path(monitor).filename().c_str(), ms.size(), ms[ms.size() / 2], create_ms[create_ms.size() / 2], ms.front(),
         ms.back(), rss_kib.empty() ? -1 : rss_kib[rss_kib.size() / 2],
         pss_kib.empty() ? -1 : pss_kib[pss_kib.size() / 2]);
     for (const std::string& id : ids) ASSERT_TRUE(await(d.kill(id, SIGKILL)).ok());

@@ -66,8 +66,6 @@ bool can_run_containers(std::string* why) {
     *why = "needs root";
   } else if (!on_path("runc")) {
     *why = "needs runc";
-  } else if (!on_path("conmon")) {
-    *why = "needs conmon";
   } else {
     return true;
   }
@@ -88,7 +86,7 @@ OciTestDir::OciTestDir() {
 
 OciTestDir::~OciTestDir() {
   // What a failed test left running: runc kills and deletes each object
-  // (its conmon then exits), so that no container outlives the test.
+  // (its monitor then exits), so that no container outlives the test.
   const std::string runc = "runc --root '" + (state_dir() / "oci/run/runc/runtime").string() + "'";
   const std::string delete_all = runc + " list -q 2>/dev/null | while read -r id; do " + runc +
                                  " delete --force \"$id\" >/dev/null 2>&1; done";
@@ -103,7 +101,6 @@ OciRuntimeOptions OciTestDir::options() const {
   o.state_dir = state_dir();
   o.handlers = {{"runc", "runc"}};
   o.default_handler = "runc";
-  o.conmon_binary = "conmon";
   o.pause_binary = PODAGENT_PAUSE_BINARY;
   o.node.node_name = "test-node";
   return o;
@@ -115,7 +112,7 @@ std::vector<std::string> find_leaks(const fs::path& state_dir,
   const std::string root = state_dir.string();
   for (const fs::path& m : mounts_under(state_dir)) leaks.push_back("mount " + m.string());
   std::error_code ec;
-  // Processes: conmon names our paths on its command line; a container's
+  // Processes: a monitor names our paths on its command line; a container's
   // processes have their root under our bundles.
   for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
     const std::string pid = it->path().filename().string();
@@ -131,7 +128,7 @@ std::vector<std::string> find_leaks(const fs::path& state_dir,
         environ.find(root) != std::string::npos)
       leaks.push_back("process " + pid + ": " + cmdline);
   }
-  // Records, bundles, runtime state, conmon's files, exit files.
+  // Records, bundles, runtime state, the monitors' files, exit files.
   for (const char* dir : {"oci/sandboxes", "oci/containers"}) {
     for (fs::directory_iterator it(state_dir / dir, ec), end; !ec && it != end; it.increment(ec))
       leaks.push_back("file " + it->path().string());

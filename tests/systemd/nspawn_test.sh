@@ -12,7 +12,7 @@
 #     address on the package's default CNI network;
 #   - the journal holds the agent's lines at their own priorities (an invalid
 #     manifest's error under -p err, the ready line at info);
-#   - `systemctl restart podagent` leaves the pod's processes (conmon, pause,
+#   - `systemctl restart podagent` leaves the pod's processes (monitors, pause,
 #     the container) running with the same PIDs and restart counts;
 #   - SIGSTOP on the agent makes the watchdog restart it, pods untouched;
 #   - deleting the manifest removes the pod's processes.
@@ -200,12 +200,12 @@ journal -p info..info | grep -q '^info podagent ready' ||
   fail "the ready line is not in the journal at info priority"
 ct rm /etc/podagent/manifests/bad.yaml
 
-# The pod's processes (conmon, the pause program, the container's sleep), as
+# The pod's processes (the monitors, the pause program, the container's sleep), as
 # "pid command".
 pod_processes() {
   ct sh -c 'for d in /proc/[0-9]*; do
     c="$(tr "\0" " " < "$d/cmdline" 2>/dev/null)" || continue
-    case "$c" in /usr/bin/conmon\ *|"/pause "|"sleep 3600 ") echo "${d#/proc/} ${c%% *}";; esac
+    case "$c" in /usr/bin/podagent-monitor\ *|"/pause "|"sleep 3600 ") echo "${d#/proc/} ${c%% *}";; esac
   done' | sort
 }
 before="$(pod_processes)"
