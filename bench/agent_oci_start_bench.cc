@@ -1,6 +1,6 @@
 // Pod start latency and per-pod memory with the real oci backend, against
 // `podman kube play`. Driven by bench/oci_start_bench.sh, which builds and
-// starts `podagent run` (runc + conmon) with a temporary configuration,
+// starts `podagent run` (runc + podagent-monitor) with a temporary configuration,
 // imports the busybox image into the agent and into a private podman
 // storage, then runs this program twice:
 //
@@ -26,7 +26,7 @@
 //           they were not running yet, polled and the later time taken).
 //           Then `podman pod rm -f`.
 // density: K pods of each kind at once; the PSS (/proc/<pid>/smaps_rollup)
-//   of the agent plus every conmon and pause process of its pods, against
+//   of the agent plus every monitor and pause process of its pods, against
 //   the PSS of every conmon and infra (catatonit) process of podman's pods.
 //
 // This program makes itself a child subreaper and reaps every orphan: on
@@ -299,6 +299,26 @@ void write(const fs::path& p, const std::string& text) {
 
 std::string static_name(const Args& a, const std::string& name) { return name + "-" + a.node; }
 
+// A slow or failed round: what the agent said of the pod (its events), to
+// tell a backoff from a slow runtime.
+void print_events(const Args& a, const std::string& pod) {
+  podagent::agent::ApiClient client({a.socket});
+  auto r = client.send(podagent::agent::client_request(
+      "GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=" + pod));
+  if (!r) return;
+  std::error_code ec;
+  json::value v = json::parse(r->body, ec);
+  const json::value* items = ec ? nullptr : at(v, {"items"});
+  if (items == nullptr || !items->is_array()) return;
+  for (const json::value& e : items->as_array()) {
+    const json::value* reason = at(e, {"reason"});
+    const json::value* message = at(e, {"message"});
+    fmt::print(stderr, "  {} event {}: {}\n", pod,
+               reason && reason->is_string() ? std::string(reason->as_string()) : "?",
+               message && message->is_string() ? std::string(message->as_string()) : "");
+  }
+}
+
 // One agent round; nullopt when the pod did not run within the limit.
 std::optional<double> agent_round(const Args& a, int i) {
   const std::string name = fmt::format("sb{}", i);
@@ -314,6 +334,7 @@ std::optional<double> agent_round(const Args& a, int i) {
     std::lock_guard lock(watch_mu);
     out = ms_between(t0, *pods_seen[full].all_running);
   }
+  if (!out || *out > 1000) print_events(a, full);
   fs::remove(placed);
   if (!wait_seen([&] { return pods_seen[full].deleted; }, 120s))
     fmt::print(stderr, "agent: {} not deleted within 120 s\n", full);
@@ -408,7 +429,7 @@ int start_mode(const Args& a) {
   }
   fmt::print("load average after: {}\n", loadavg());
   fmt::print("== manifest moved in -> all containers running (1 init + 2 app containers)\n");
-  print_row(fmt::format("podagent (oci, {}+conmon)", a.runtime), agent_ms);
+  print_row(fmt::format("podagent (oci, {}+monitor)", a.runtime), agent_ms);
   if (agent_failed) fmt::print("  podagent rounds failed: {}\n", agent_failed);
   if (with_podman) {
     print_row("podman kube play (runc)", podman_ms);
@@ -476,13 +497,16 @@ struct Memory {
   long monitors_kib = 0, infra_kib = 0;
 };
 
-// conmons whose command line holds `marker`, and their children named `infra`.
+// Container monitors (podagent-monitor, conmon) whose command line holds
+// `marker`, and their children named `infra`.
 Memory memory_of(const std::string& marker, const std::string& infra) {
   Memory m;
   auto all = processes();
   std::set<pid_t> monitors;
   for (const auto& p : all)
-    if (p.comm == "conmon" && p.cmdline.find(marker) != std::string::npos) {
+    // The kernel keeps 15 bytes of a program's name.
+    if ((p.comm == "podagent-monito" || p.comm == "conmon") &&
+        p.cmdline.find(marker) != std::string::npos) {
       monitors.insert(p.pid);
       ++m.monitors;
       m.monitors_kib += pss_kib(p.pid);
@@ -520,7 +544,7 @@ int density_mode(const Args& a) {
   fmt::print("== {} agent pods {} in {:.0f} ms\n", a.pods, ok ? "all running" : "NOT all running",
              all_ms);
   fmt::print("agent PSS: idle {} KiB, with the pods {} KiB\n", agent_idle, agent_kib);
-  fmt::print("conmon: {} processes, {} KiB PSS; pause: {} processes, {} KiB PSS\n", m.monitors,
+  fmt::print("monitors: {} processes, {} KiB PSS; pause: {} processes, {} KiB PSS\n", m.monitors,
              m.monitors_kib, m.infra, m.infra_kib);
   const long agent_total = agent_kib + m.monitors_kib + m.infra_kib;
   fmt::print("podagent total {} KiB = {:.1f} MiB; per pod {:.0f} KiB (agent growth counted: {:.0f} KiB)\n",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Pod start latency and per-pod memory of `podagent run` with the real oci
-# backend (runc + conmon), against `podman kube play` on the same machine in
+# backend (runc + podagent-monitor), against `podman kube play` on the same machine in
 # the same run (issue 5). As root.
 #
 #   bench/oci_start_bench.sh [runs [pods]]   # default 30 rounds, 100 pods (0: no density)
@@ -13,8 +13,8 @@
 #                                                 # default network); otherwise loopback only
 #   PODAGENT_BENCH_RUNTIME=crun bench/oci_start_bench.sh  # the agent's OCI runtime (runc)
 #
-# It builds podagent, its helpers (podagent-pause, podagent-private-mounts)
-# and agent_oci_start_bench (Release),
+# It builds podagent, its helpers (podagent-pause, podagent-private-mounts,
+# podagent-monitor) and agent_oci_start_bench (Release),
 # installs podman and catatonit (podman's infra process) with apt-get when
 # missing, builds the busybox image (scripts/build-busybox-image.sh),
 # imports it into a temporary agent state directory (`podagent image import`)
@@ -50,7 +50,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 if [[ ! -f "$build/build.ninja" ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPODAGENT_TESTS=OFF -DPODAGENT_BENCH=ON
 fi
-ninja -C "$build" -j2 podagent podagent-pause podagent-private-mounts agent_oci_start_bench
+ninja -C "$build" -j2 podagent podagent-pause podagent-private-mounts podagent-monitor agent_oci_start_bench
 
 work="$(mktemp -d /tmp/podagent-oci-bench-XXXXXX)"
 agent_pid=""
