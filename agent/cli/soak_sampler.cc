@@ -98,7 +98,8 @@ int64_t count_children(pid_t agent, const std::string& state_dir) {
       continue;
     }
     // A container's monitor (the kernel keeps 15 bytes of a name).
-    if (status->rfind("Name:\tpodagent-monito\n", 0) != 0 && status->rfind("Name:\tconmon\n", 0) != 0)
+    if (status->rfind("Name:\tpodagent-monito\n", 0) != 0 &&
+        status->rfind("Name:\tconmon\n", 0) != 0)
       continue;
     std::string cmdline = read_text(it->path() / "cmdline").value_or("");
     if (state_dir.empty() || cmdline.find(state_dir) != std::string::npos) ++n;

@@ -20,11 +20,12 @@ base::Result<pid_t> socket_peer_pid(const std::string& path);
 // Samples the agent `pid`: its RSS, open fds and threads (/proc/PID), the
 // lines of its mountinfo, its cgroups, and its children plus the containers'
 // monitors, podagent-monitor or conmon (of the state dir when one is given,
-// else every one: a monitor detaches from the agent). Its cgroups: the oci backend leaves cgroupsPath
-// to the OCI runtime, which names each cgroup by the sandbox's or
-// container's id (32 hex digits), under every controller. With a state dir
-// only the ids found in its records (collect_ids) count; without one every
-// directory named by 32 hex digits does, which counts other programs' too.
+// else every one: a monitor detaches from the agent). Its cgroups: the oci
+// backend leaves cgroupsPath to the OCI runtime, which names each cgroup by
+// the sandbox's or container's id (32 hex digits), under every controller.
+// With a state dir only the ids found in its records (collect_ids) count;
+// without one every directory named by 32 hex digits does, which counts
+// other programs' too.
 class AgentSampler {
  public:
   AgentSampler(pid_t pid, std::string state_dir) : pid_(pid), state_dir_(std::move(state_dir)) {}

@@ -45,9 +45,9 @@
 enum { kMaxRuntimeArgs = 32, kChunk = 65536 };
 
 static struct {
-  const char *id, *runtime, *bundle, *container_pidfile, *monitor_pidfile, *exit_dir,
-      *persist_dir, *log_path;
-  const char *runtime_args[kMaxRuntimeArgs];
+  const char *id, *runtime, *bundle, *container_pidfile, *monitor_pidfile, *exit_dir, *persist_dir,
+      *log_path;
+  const char* runtime_args[kMaxRuntimeArgs];
   int runtime_argc;
   int terminal, stdin_open;
 } opt;
@@ -57,9 +57,9 @@ static int log_fd = -1;
 
 // ---- the sync pipe ---------------------------------------------------------
 
-static void json_escaped(char *out, size_t cap, const char *text) {
+static void json_escaped(char* out, size_t cap, const char* text) {
   size_t n = 0;
-  for (const unsigned char *p = (const unsigned char *)text; *p && n + 7 < cap; ++p) {
+  for (const unsigned char* p = (const unsigned char*)text; *p && n + 7 < cap; ++p) {
     if (*p == '"' || *p == '\\') {
       out[n++] = '\\';
       out[n++] = (char)*p;
@@ -72,7 +72,7 @@ static void json_escaped(char *out, size_t cap, const char *text) {
   out[n] = '\0';
 }
 
-static void report(long pid, const char *message) {
+static void report(long pid, const char* message) {
   if (sync_fd < 0) return;
   char escaped[8192], line[8400];
   int n;
@@ -89,7 +89,7 @@ static void report(long pid, const char *message) {
 
 // Reports the failure (formatted like printf, with errno's text appended
 // when `with_errno`) and exits.
-static void fail(int with_errno, const char *format, ...) {
+static void fail(int with_errno, const char* format, ...) {
   char text[4096];
   const int err = errno;
   va_list ap;
@@ -118,7 +118,7 @@ static void open_log(void) {
 
 // One CRI record per line of `buf` ("<time> <stream> F <line>"), and a
 // partial one ("P") for a tail without its newline.
-static void log_output(const char *stream, const char *buf, size_t n) {
+static void log_output(const char* stream, const char* buf, size_t n) {
   if (log_fd < 0 || n == 0) return;
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
@@ -129,12 +129,10 @@ static void log_output(const char *stream, const char *buf, size_t n) {
   snprintf(stamp + len, sizeof stamp - len, ".%09ldZ %s ", now.tv_nsec, stream);
   const size_t stamp_len = strlen(stamp);
   while (n > 0) {
-    const char *nl = memchr(buf, '\n', n);
+    const char* nl = memchr(buf, '\n', n);
     const size_t line = nl ? (size_t)(nl - buf) : n;
-    struct iovec iov[4] = {{stamp, stamp_len},
-                           {(void *)(nl ? "F " : "P "), 2},
-                           {(void *)buf, line},
-                           {(void *)"\n", 1}};
+    struct iovec iov[4] = {
+        {stamp, stamp_len}, {(void*)(nl ? "F " : "P "), 2}, {(void*)buf, line}, {(void*)"\n", 1}};
     (void)!writev(log_fd, iov, 4);
     const size_t used = nl ? line + 1 : line;
     buf += used;
@@ -146,18 +144,18 @@ static void log_output(const char *stream, const char *buf, size_t n) {
 
 // The file whose "oom_kill N" counts the OOM kills in the memory cgroup of
 // `pid`: memory.oom_control (cgroup v1) or memory.events (v2).
-static void memory_events_file(pid_t pid, char *out, size_t cap) {
+static void memory_events_file(pid_t pid, char* out, size_t cap) {
   out[0] = '\0';
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-  FILE *f = fopen(path, "re");
+  FILE* f = fopen(path, "re");
   if (!f) return;
   char line[4096];
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = '\0';
-    char *controllers = strchr(line, ':');
+    char* controllers = strchr(line, ':');
     if (!controllers) continue;
-    char *cgroup = strchr(++controllers, ':');
+    char* cgroup = strchr(++controllers, ':');
     if (!cgroup) continue;
     *cgroup++ = '\0';
     int v1_memory = 0;
@@ -174,9 +172,9 @@ static void memory_events_file(pid_t pid, char *out, size_t cap) {
   fclose(f);
 }
 
-static int oom_killed(const char *events_file) {
+static int oom_killed(const char* events_file) {
   if (!events_file[0]) return 0;
-  FILE *f = fopen(events_file, "re");
+  FILE* f = fopen(events_file, "re");
   if (!f) return 0;
   char line[256];
   long kills = 0;
@@ -187,7 +185,7 @@ static int oom_killed(const char *events_file) {
 }
 
 // `dir`/`name` holding `text`, written aside and renamed in.
-static void write_file_in(const char *dir, const char *name, const char *text) {
+static void write_file_in(const char* dir, const char* name, const char* text) {
   char path[PATH_MAX], temp[PATH_MAX];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   snprintf(temp, sizeof temp, "%s/.%s.tmp", dir, name);
@@ -202,36 +200,53 @@ static void write_file_in(const char *dir, const char *name, const char *text) {
 
 // ---- starting --------------------------------------------------------------
 
-static void parse(int argc, char **argv) {
+static void parse(int argc, char** argv) {
   enum { kApi = 256, kRuntimeArg, kExitDir, kSocketDir, kPersistDir };
-  static const struct option longs[] = {
-      {"api-version", required_argument, 0, kApi},
-      {"cid", required_argument, 0, 'c'},
-      {"cuuid", required_argument, 0, 'u'},
-      {"runtime", required_argument, 0, 'r'},
-      {"runtime-arg", required_argument, 0, kRuntimeArg},
-      {"bundle", required_argument, 0, 'b'},
-      {"container-pidfile", required_argument, 0, 'p'},
-      {"conmon-pidfile", required_argument, 0, 'P'},
-      {"exit-dir", required_argument, 0, kExitDir},
-      {"socket-dir-path", required_argument, 0, kSocketDir},
-      {"persist-dir", required_argument, 0, kPersistDir},
-      {"log-path", required_argument, 0, 'l'},
-      {"terminal", no_argument, 0, 't'},
-      {"stdin", no_argument, 0, 'i'},
-      {0, 0, 0, 0}};
+  static const struct option longs[] = {{"api-version", required_argument, 0, kApi},
+                                        {"cid", required_argument, 0, 'c'},
+                                        {"cuuid", required_argument, 0, 'u'},
+                                        {"runtime", required_argument, 0, 'r'},
+                                        {"runtime-arg", required_argument, 0, kRuntimeArg},
+                                        {"bundle", required_argument, 0, 'b'},
+                                        {"container-pidfile", required_argument, 0, 'p'},
+                                        {"conmon-pidfile", required_argument, 0, 'P'},
+                                        {"exit-dir", required_argument, 0, kExitDir},
+                                        {"socket-dir-path", required_argument, 0, kSocketDir},
+                                        {"persist-dir", required_argument, 0, kPersistDir},
+                                        {"log-path", required_argument, 0, 'l'},
+                                        {"terminal", no_argument, 0, 't'},
+                                        {"stdin", no_argument, 0, 'i'},
+                                        {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:u:r:b:p:P:l:ti", longs, NULL)) != -1) {
     switch (c) {
-      case 'c': opt.id = optarg; break;
-      case 'r': opt.runtime = optarg; break;
-      case 'b': opt.bundle = optarg; break;
-      case 'p': opt.container_pidfile = optarg; break;
-      case 'P': opt.monitor_pidfile = optarg; break;
-      case 't': opt.terminal = 1; break;
-      case 'i': opt.stdin_open = 1; break;
-      case kExitDir: opt.exit_dir = optarg; break;
-      case kPersistDir: opt.persist_dir = optarg; break;
+      case 'c':
+        opt.id = optarg;
+        break;
+      case 'r':
+        opt.runtime = optarg;
+        break;
+      case 'b':
+        opt.bundle = optarg;
+        break;
+      case 'p':
+        opt.container_pidfile = optarg;
+        break;
+      case 'P':
+        opt.monitor_pidfile = optarg;
+        break;
+      case 't':
+        opt.terminal = 1;
+        break;
+      case 'i':
+        opt.stdin_open = 1;
+        break;
+      case kExitDir:
+        opt.exit_dir = optarg;
+        break;
+      case kPersistDir:
+        opt.persist_dir = optarg;
+        break;
       case kRuntimeArg:
         if (opt.runtime_argc == kMaxRuntimeArgs) fail(0, "too many --runtime-arg");
         opt.runtime_args[opt.runtime_argc++] = optarg;
@@ -243,8 +258,12 @@ static void parse(int argc, char **argv) {
           fail(0, "unsupported log driver in \"%s\" (k8s-file:PATH or none)", optarg);
         }
         break;
-      case 'u': case kApi: case kSocketDir: break;
-      default: fail(0, "unknown option (see the head of runtime/monitor/monitor.c)");
+      case 'u':
+      case kApi:
+      case kSocketDir:
+        break;
+      default:
+        fail(0, "unknown option (see the head of runtime/monitor/monitor.c)");
     }
   }
   if (!opt.id || !opt.runtime || !opt.bundle || !opt.container_pidfile || !opt.exit_dir)
@@ -274,14 +293,15 @@ static void await_create(pid_t runtime, int out, int err) {
   }
   said[n] = '\0';
   if (n == 0) {
-    snprintf(said, sizeof said, "the runtime %s %d", WIFEXITED(status) ? "exited" : "was killed by signal",
+    snprintf(said, sizeof said, "the runtime %s %d",
+             WIFEXITED(status) ? "exited" : "was killed by signal",
              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
   }
   fail(0, "%s", said);
 }
 
-static pid_t read_pid(const char *path) {
-  FILE *f = fopen(path, "re");
+static pid_t read_pid(const char* path) {
+  FILE* f = fopen(path, "re");
   long pid = 0;
   if (f) {
     if (fscanf(f, "%ld", &pid) != 1) pid = 0;
@@ -292,14 +312,14 @@ static pid_t read_pid(const char *path) {
 
 // A listening socket for the runtime's --console-socket, in a directory of
 // its own with a short path (a socket's path has at most 107 bytes).
-static int console_socket(char *dir, char *path) {
+static int console_socket(char* dir, char* path) {
   strcpy(dir, "/tmp/podagent-monitor-XXXXXX");
   if (!mkdtemp(dir)) fail(1, "mkdtemp");
   snprintf(path, 108, "%s/console", dir);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   strcpy(addr.sun_path, path);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1) != 0)
+  if (fd < 0 || bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1) != 0)
     fail(1, "console socket %s", path);
   return fd;
 }
@@ -314,11 +334,11 @@ static int receive_master(int listener) {
   char data[256];
   char control[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {data, sizeof data};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                       .msg_controllen = sizeof control};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   int master = -1;
   if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) >= 0) {
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
     if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       memcpy(&master, CMSG_DATA(c), sizeof master);
   }
@@ -327,8 +347,8 @@ static int receive_master(int listener) {
   return master;
 }
 
-int main(int argc, char **argv) {
-  const char *sync = getenv("_OCI_SYNCPIPE");
+int main(int argc, char** argv) {
+  const char* sync = getenv("_OCI_SYNCPIPE");
   if (sync) sync_fd = atoi(sync);
   parse(argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -368,7 +388,7 @@ int main(int argc, char **argv) {
   char console_dir[64] = "", console_path[108] = "";
   int listener = opt.terminal ? console_socket(console_dir, console_path) : -1;
 
-  const char *args[kMaxRuntimeArgs + 12];
+  const char* args[kMaxRuntimeArgs + 12];
   int n = 0;
   args[n++] = opt.runtime;
   for (int i = 0; i < opt.runtime_argc; ++i) args[n++] = opt.runtime_args[i];
@@ -392,7 +412,7 @@ int main(int argc, char **argv) {
     dup2(out[1], 1);
     dup2(err[1], 2);
     if (sync_fd >= 0) close(sync_fd);
-    execvp(args[0], (char *const *)args);
+    execvp(args[0], (char* const*)args);
     dprintf(2, "exec %s: %s", args[0], strerror(errno));
     _exit(127);
   }
@@ -432,8 +452,8 @@ int main(int argc, char **argv) {
   static char buf[kChunk];
   int status = 0, ended = 0;
   while (!ended) {
-    struct pollfd fds[4] = {{sigfd, POLLIN, 0}, {ctl, POLLIN, 0}, {out[0], POLLIN, 0},
-                            {err[0], POLLIN, 0}};
+    struct pollfd fds[4] = {
+        {sigfd, POLLIN, 0}, {ctl, POLLIN, 0}, {out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       break;
@@ -445,7 +465,10 @@ int main(int argc, char **argv) {
         log_output(i == 2 ? "stdout" : "stderr", buf, (size_t)got);
       } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
         close(fds[i].fd);  // EOF (a terminal's master says EIO once the last slave closed)
-        if (i == 2) out[0] = -1; else err[0] = -1;
+        if (i == 2)
+          out[0] = -1;
+        else
+          err[0] = -1;
       }
     }
     if (fds[1].revents & POLLIN) {

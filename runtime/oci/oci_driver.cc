@@ -236,21 +236,22 @@ struct OciDriver::Impl {
   }
 
   std::vector<std::string> monitor_argv(const std::string& id, const fs::path& bundle,
-                                       const fs::path& log_path, bool terminal,
-                                       bool stdin_open) const;
+                                        const fs::path& log_path, bool terminal,
+                                        bool stdin_open) const;
   void kill_monitor(const std::string& id) const;
   Task<std::optional<base::Status>> start_by_fifo(const std::string& id);
 };
 
-std::vector<std::string> OciDriver::Impl::monitor_argv(const std::string& id, const fs::path& bundle,
-                                                      const fs::path& log_path, bool terminal,
-                                                      bool stdin_open) const {
+std::vector<std::string> OciDriver::Impl::monitor_argv(const std::string& id,
+                                                       const fs::path& bundle,
+                                                       const fs::path& log_path, bool terminal,
+                                                       bool stdin_open) const {
   const fs::path dir = dir_of(id);
   std::vector<std::string> argv{
-      monitor.string(), "--api-version", "1", "-c", id, "-u", id, "-r",
-      runtime->front(), "-b", fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(),
-      "-P", (dir / "conmon.pid").string(), "--exit-dir", options.exit_dir.string(),
-      "--socket-dir-path", dir.string(), "--persist-dir", dir.string(),
+      monitor.string(), "--api-version", "1", "-c", id, "-u", id, "-r", runtime->front(), "-b",
+      fs::absolute(bundle).string(), "-p", (dir / "pidfile").string(), "-P",
+      (dir / "conmon.pid").string(), "--exit-dir", options.exit_dir.string(), "--socket-dir-path",
+      dir.string(), "--persist-dir", dir.string(),
       // No --log-size-max: the agent rotates by renaming and reopen_log().
       "-l", log_path.empty() ? std::string("none") : "k8s-file:" + fs::absolute(log_path).string()};
   // The monitor puts runtime args right after the program, before "create".
@@ -271,8 +272,8 @@ void OciDriver::Impl::kill_monitor(const std::string& id) const {
   if (auto pid = read_int_file(dir_of(id) / "conmon.pid"); pid && *pid > 1) ::kill(*pid, SIGKILL);
 }
 
-// What `runc start` does, without starting runc (a Go program: most of the
-// ~8 ms a start costs). A created container's init process blocks opening
+// What `runc start` does, without starting runc (a Go program, started
+// once more for every container). A created container's init process blocks opening
 // <root>/<id>/exec.fifo for writing; the starter opens it for reading, gets
 // the byte the init process writes, waits for EOF (the init process exec'd
 // the container's program, or died) and removes the fifo, which is what
@@ -324,7 +325,8 @@ Task<std::optional<base::Status>> OciDriver::Impl::start_by_fifo(const std::stri
   if (got == 0) co_return std::nullopt;
   std::error_code ec;
   fs::remove(fifo, ec);
-  if (ec) co_return base::Error("starting " + id + ": removing " + fifo.string() + ": " + ec.message());
+  if (ec)
+    co_return base::Error("starting " + id + ": removing " + fifo.string() + ": " + ec.message());
   co_return base::Status::Ok();
 }
 
@@ -343,8 +345,8 @@ OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
   impl_->monitor = impl_->options.monitor_binary.empty() ? beside_this_program("podagent-monitor")
                                                          : impl_->options.monitor_binary;
   if (impl_->options.runtime_binary.filename() == "runc")
-    impl_->runc_root = impl_->options.runtime_root.empty() ? fs::path("/run/runc")
-                                                           : impl_->options.runtime_root;
+    impl_->runc_root =
+        impl_->options.runtime_root.empty() ? fs::path("/run/runc") : impl_->options.runtime_root;
 }
 
 OciDriver::~OciDriver() {

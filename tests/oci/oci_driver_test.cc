@@ -300,7 +300,8 @@ TEST_F(OciDriverTest, ConmonServesAsTheMonitorToo) {
   EXPECT_NE(read_file(log_path(id)).find(" stdout F from-conmon\n"), std::string::npos)
       << read_file(log_path(id));
   std::string bad = new_id();
-  auto failed = await(driver_->create(bad, bundle(bad, {"/no/such/program"}), log_path(bad), false, false));
+  auto failed =
+      await(driver_->create(bad, bundle(bad, {"/no/such/program"}), log_path(bad), false, false));
   remember_conmon(bad);
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.error().message.find("/no/such/program"), std::string::npos)
@@ -539,8 +540,9 @@ TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndMonitorMemory) {
     std::printf(
         "%s through %s: create+start over %zu runs: median %.1f ms (create %.1f), min %.1f, "
         "max %.1f; monitor RSS median %ld KiB, PSS median %ld KiB\n",
-        runtime.c_str(), fs::path(monitor).filename().c_str(), ms.size(), ms[ms.size() / 2], create_ms[create_ms.size() / 2], ms.front(),
-        ms.back(), rss_kib.empty() ? -1 : rss_kib[rss_kib.size() / 2],
+        runtime.c_str(), fs::path(monitor).filename().c_str(), ms.size(), ms[ms.size() / 2],
+        create_ms[create_ms.size() / 2], ms.front(), ms.back(),
+        rss_kib.empty() ? -1 : rss_kib[rss_kib.size() / 2],
         pss_kib.empty() ? -1 : pss_kib[pss_kib.size() / 2]);
     for (const std::string& id : ids) ASSERT_TRUE(await(d.kill(id, SIGKILL)).ok());
     for (const std::string& id : ids) ASSERT_TRUE(await_exit(id));
