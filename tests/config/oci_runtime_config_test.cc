@@ -1,5 +1,5 @@
 // The oci backend's knobs in the agent config: containerLogMaxSize,
-// containerLogMaxFiles, pauseBinary.
+// containerLogMaxFiles, pauseBinary, monitorBinary.
 
 #include <gtest/gtest.h>
 
@@ -20,6 +20,23 @@ TEST(OciRuntimeConfig, DefaultsAreTenMebibytesTimesFive) {
   EXPECT_EQ(c.runtime.container_log_max_size->value(), 10 << 20);
   EXPECT_EQ(c.runtime.container_log_max_files, 5);
   EXPECT_EQ(c.runtime.pause_binary, "");
+  EXPECT_EQ(c.runtime.monitor_binary, "") << "podagent-monitor beside the pause program";
+}
+
+// monitorBinary names the per-container monitor; conmonPath, its older
+// name, still sets it; a relative path is refused.
+TEST(OciRuntimeConfig, MonitorBinaryAndItsOlderNameConmonPath) {
+  AgentConfig c;
+  ASSERT_TRUE(decode_config_text("runtime:\n  monitorBinary: /usr/bin/conmon\n", c).empty());
+  EXPECT_EQ(c.runtime.monitor_binary, "/usr/bin/conmon");
+  AgentConfig old;
+  ASSERT_TRUE(decode_config_text("runtime:\n  conmonPath: /opt/conmon\n", old).empty());
+  EXPECT_EQ(old.runtime.monitor_binary, "/opt/conmon");
+
+  AgentConfig bad;
+  resolve_defaults(bad, "node");
+  ASSERT_TRUE(decode_config_text("runtime:\n  monitorBinary: conmon\n", bad).empty());
+  EXPECT_TRUE(has_field(validate_config(bad), "runtime.monitorBinary"));
 }
 
 TEST(OciRuntimeConfig, DecodesAndValidatesTheLogAndPauseFields) {
