@@ -387,10 +387,14 @@ std::optional<double> podman_round(const Args& a, int i, bool with_init, bool& p
 }
 
 void print_row(const std::string& what, const std::vector<double>& ms) {
+  if (ms.empty()) {
+    fmt::print("{:<28} no round completed\n", what);
+    return;
+  }
   fmt::print("{:<28} median {:7.1f} ms  p90 {:7.1f} ms  p99 {:7.1f} ms  min {:7.1f}  max {:7.1f}  (n={})\n",
              what, median(ms), percentile(ms, 0.9), percentile(ms, 0.99),
-             ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()),
-             ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()), ms.size());
+             *std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end()),
+             ms.size());
 }
 
 std::string loadavg() {
@@ -432,7 +436,7 @@ int start_mode(const Args& a) {
   print_row(fmt::format("podagent (oci, {}+monitor)", a.runtime), agent_ms);
   if (agent_failed) fmt::print("  podagent rounds failed: {}\n", agent_failed);
   if (with_podman) {
-    print_row("podman kube play (runc)", podman_ms);
+    if (a.podman_full_runs > 0) print_row("podman kube play (runc)", podman_ms);
     print_row("podman, pod without the init", noinit_ms);
     if (noinit_failed) fmt::print("  podman rounds without init failed: {}\n", noinit_failed);
     if (podman_failed) fmt::print("  podman rounds failed: {}\n", podman_failed);
