@@ -8,8 +8,8 @@
 //
 //   podagent-monitor -c ID -r RUNTIME [--runtime-arg ARG]... -b BUNDLE
 //       -p CONTAINER_PIDFILE -P MONITOR_PIDFILE --exit-dir DIR
-//       [--persist-dir DIR] [-l k8s-file:LOG|none] [-t] [-i]
-//       [--api-version N] [-u X] [--socket-dir-path DIR]   (accepted, unused)
+//       [--persist-dir DIR] [--socket-dir-path DIR] [-l k8s-file:LOG|none]
+//       [-t] [-i] [--api-version N] [-u X]   (the last two accepted, unused)
 //
 // With _OCI_SYNCPIPE=N in the environment, descriptor N receives one line
 // once the runtime's create ended: {"data": PID} or {"data": -1,
@@ -45,8 +45,8 @@
 enum { kMaxRuntimeArgs = 32, kChunk = 65536 };
 
 static struct {
-  const char *id, *runtime, *bundle, *container_pidfile, *monitor_pidfile, *exit_dir, *persist_dir,
-      *log_path;
+  const char *id, *runtime, *bundle, *container_pidfile, *monitor_pidfile, *exit_dir, *socket_dir,
+      *persist_dir, *log_path;
   const char* runtime_args[kMaxRuntimeArgs];
   int runtime_argc;
   int terminal, stdin_open;
@@ -54,6 +54,16 @@ static struct {
 
 static int sync_fd = -1;
 static int log_fd = -1;
+// The runtime's --console-socket (a terminal's container) until the
+// terminal arrived through it, and the directory made for it if any:
+// removed on every way out.
+static char console_path[108], console_dir[64];
+
+static void remove_console_socket(void) {
+  if (console_path[0]) unlink(console_path);
+  if (console_dir[0]) rmdir(console_dir);
+  console_path[0] = console_dir[0] = '\0';
+}
 
 // ---- the sync pipe ---------------------------------------------------------
 
@@ -100,6 +110,7 @@ static void fail(int with_errno, const char* format, ...) {
     size_t len = strlen(text);
     snprintf(text + len, sizeof text - len, ": %s", strerror(err));
   }
+  remove_console_socket();
   if (sync_fd >= 0) {
     report(-1, text);
   } else {
@@ -258,9 +269,11 @@ static void parse(int argc, char** argv) {
           fail(0, "unsupported log driver in \"%s\" (k8s-file:PATH or none)", optarg);
         }
         break;
+      case kSocketDir:
+        opt.socket_dir = optarg;
+        break;
       case 'u':
       case kApi:
-      case kSocketDir:
         break;
       default:
         fail(0, "unknown option (see the head of runtime/monitor/monitor.c)");
@@ -310,17 +323,24 @@ static pid_t read_pid(const char* path) {
   return (pid_t)pid;
 }
 
-// A listening socket for the runtime's --console-socket, in a directory of
-// its own with a short path (a socket's path has at most 107 bytes).
-static int console_socket(char* dir, char* path) {
-  strcpy(dir, "/tmp/podagent-monitor-XXXXXX");
-  if (!mkdtemp(dir)) fail(1, "mkdtemp");
-  snprintf(path, 108, "%s/console", dir);
+// A listening socket for the runtime's --console-socket: "console" in the
+// socket directory, or in a directory of its own under /tmp when that path
+// would be too long (a socket's path has at most 107 bytes).
+static int console_socket(void) {
+  if (opt.socket_dir && strlen(opt.socket_dir) + sizeof "/console" <= sizeof console_path) {
+    snprintf(console_path, sizeof console_path, "%s/console", opt.socket_dir);
+  } else {
+    char dir[sizeof console_dir] = "/tmp/podagent-monitor-XXXXXX";
+    if (!mkdtemp(dir)) fail(1, "mkdtemp");
+    strcpy(console_dir, dir);
+    snprintf(console_path, sizeof console_path, "%s/console", console_dir);
+  }
+  unlink(console_path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  strcpy(addr.sun_path, path);
+  strcpy(addr.sun_path, console_path);
   if (fd < 0 || bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1) != 0)
-    fail(1, "console socket %s", path);
+    fail(1, "console socket %s", console_path);
   return fd;
 }
 
@@ -385,8 +405,7 @@ int main(int argc, char** argv) {
   make_pipe(out);
   make_pipe(err);
   if (opt.stdin_open) make_pipe(in);
-  char console_dir[64] = "", console_path[108] = "";
-  int listener = opt.terminal ? console_socket(console_dir, console_path) : -1;
+  int listener = opt.terminal ? console_socket() : -1;
 
   const char* args[kMaxRuntimeArgs + 12];
   int n = 0;
@@ -427,8 +446,7 @@ int main(int argc, char** argv) {
   if (opt.terminal) {
     master = receive_master(listener);
     close(listener);
-    unlink(console_path);
-    rmdir(console_dir);
+    remove_console_socket();
     // The pipes only carried the runtime's own output.
     close(out[0]);
     close(err[0]);

@@ -428,6 +428,40 @@ TEST_F(OciDriverTest, ATerminalContainerLogsThroughItsTtyAndStdinStaysOpen) {
   ASSERT_TRUE(await_exit(in));
 }
 
+// The monitor's console socket goes into the container's state directory,
+// or, when that path is too long for a socket, into a directory of its own
+// under /tmp, which is gone after a create that worked and after one that
+// failed.
+TEST_F(OciDriverTest, ATerminalsConsoleSocketLeavesNothingBehind) {
+  OciDriverOptions o = options("runc");
+  o.state_dir = root_ / std::string(100, 's');
+  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
+  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+  auto monitor_dirs = [] {
+    std::set<std::string> found;
+    for (const auto& e : fs::directory_iterator("/tmp"))
+      if (e.path().filename().string().rfind("podagent-monitor-", 0) == 0)
+        found.insert(e.path().string());
+    return found;
+  };
+  const std::set<std::string> before = monitor_dirs();
+
+  std::string tty = new_id();
+  fs::path b = bundle(tty, {"sh", "-c", "echo on-a-tty"}, /*terminal=*/true);
+  auto created = await(driver_->create(tty, b, log_path(tty), /*terminal=*/true, false));
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(await(driver_->start(tty)).ok());
+  ASSERT_TRUE(await_exit(tty));
+  EXPECT_NE(read_file(log_path(tty)).find("on-a-tty"), std::string::npos);
+
+  std::string bad = new_id();
+  fs::path b2 = bundle(bad, {"/no/such/program"}, /*terminal=*/true);
+  auto failed = await(driver_->create(bad, b2, log_path(bad), /*terminal=*/true, false));
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(monitor_dirs(), before);
+  EXPECT_TRUE(await(driver_->remove(tty)).ok());
+}
+
 // crun 1.8 refuses a hybrid cgroup node unless the unified mount is hidden
 // from it; the driver runs it through podagent-private-mounts there.
 // With runc, start follows runc's own start protocol (its exec.fifo)
