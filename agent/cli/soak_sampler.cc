@@ -29,7 +29,10 @@ std::optional<std::string> read_text(const fs::path& path) {
 
 // The number after "Key:" in a /proc status file; -1 when absent.
 int64_t status_field(const std::string& status, std::string_view key) {
-  const std::string needle = "\n" + std::string(key) + ":";
+  // Appended, not `"\n" + std::string(key)`: GCC 12 warns falsely
+  // (-Wrestrict) about the insert that operator+ does there.
+  std::string needle = "\n";
+  needle.append(key).append(":");
   const size_t at = ("\n" + status).find(needle);
   if (at == std::string::npos) return -1;
   return std::strtoll(status.c_str() + at + needle.size() - 1, nullptr, 10);
