@@ -1,6 +1,6 @@
-// The oci driver against the real runc/crun and conmon (as root), and the
+// The oci driver against the real runc/crun and its monitor (as root), and the
 // process layer under it. Each test has its own directories and ids and
-// removes every container and conmon it started, even when it fails.
+// removes every container and monitor it started, even when it fails.
 
 #include "runtime/oci/oci_driver.h"
 
@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,8 +136,11 @@ class OciDriverTest : public ::testing::Test {
     return o;
   }
 
-  OciDriver& driver(const std::string& runtime = "runc") {
-    driver_ = std::make_unique<OciDriver>(io_.get_executor(), options(runtime));
+  OciDriver& driver(const std::string& runtime = "runc") { return driver(options(runtime), runtime); }
+
+  // A driver of `options`, whose ids are cleaned up with `runtime`.
+  OciDriver& driver(OciDriverOptions options, const std::string& runtime) {
+    driver_ = std::make_unique<OciDriver>(io_.get_executor(), std::move(options));
     runtime_ = runtime;
     driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
     return *driver_;
@@ -292,21 +294,20 @@ TEST_F(OciDriverTest, ConmonServesAsTheMonitorToo) {
   if (!find_program("conmon").ok()) GTEST_SKIP() << "needs conmon";
   OciDriverOptions o = options("runc");
   o.monitor_binary = "conmon";
-  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
-  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+  OciDriver& d = driver(o, "runc");
   std::string id = run_sh("echo from-conmon; exit 5");
   ASSERT_TRUE(await_exit(id));
-  EXPECT_EQ(driver_->exit_code(id), 5);
+  EXPECT_EQ(d.exit_code(id), 5);
   EXPECT_NE(read_file(log_path(id)).find(" stdout F from-conmon\n"), std::string::npos)
       << read_file(log_path(id));
   std::string bad = new_id();
   auto failed =
-      await(driver_->create(bad, bundle(bad, {"/no/such/program"}), log_path(bad), false, false));
+      await(d.create(bad, bundle(bad, {"/no/such/program"}), log_path(bad), false, false));
   remember_conmon(bad);
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.error().message.find("/no/such/program"), std::string::npos)
       << failed.error().message;
-  EXPECT_TRUE(await(driver_->remove(id)).ok());
+  EXPECT_TRUE(await(d.remove(id)).ok());
 }
 
 TEST_F(OciDriverTest, ARuntimeErrorFailsCreateWithItsTextAndLeavesNothing) {
@@ -435,8 +436,7 @@ TEST_F(OciDriverTest, ATerminalContainerLogsThroughItsTtyAndStdinStaysOpen) {
 TEST_F(OciDriverTest, ATerminalsConsoleSocketLeavesNothingBehind) {
   OciDriverOptions o = options("runc");
   o.state_dir = root_ / std::string(100, 's');
-  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
-  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
+  OciDriver& d = driver(o, "runc");
   auto monitor_dirs = [] {
     std::set<std::string> found;
     for (const auto& e : fs::directory_iterator("/tmp"))
@@ -448,18 +448,18 @@ TEST_F(OciDriverTest, ATerminalsConsoleSocketLeavesNothingBehind) {
 
   std::string tty = new_id();
   fs::path b = bundle(tty, {"sh", "-c", "echo on-a-tty"}, /*terminal=*/true);
-  auto created = await(driver_->create(tty, b, log_path(tty), /*terminal=*/true, false));
+  auto created = await(d.create(tty, b, log_path(tty), /*terminal=*/true, false));
   ASSERT_TRUE(created.ok()) << created.error().message;
-  ASSERT_TRUE(await(driver_->start(tty)).ok());
+  ASSERT_TRUE(await(d.start(tty)).ok());
   ASSERT_TRUE(await_exit(tty));
   EXPECT_NE(read_file(log_path(tty)).find("on-a-tty"), std::string::npos);
 
   std::string bad = new_id();
   fs::path b2 = bundle(bad, {"/no/such/program"}, /*terminal=*/true);
-  auto failed = await(driver_->create(bad, b2, log_path(bad), /*terminal=*/true, false));
+  auto failed = await(d.create(bad, b2, log_path(bad), /*terminal=*/true, false));
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(monitor_dirs(), before);
-  EXPECT_TRUE(await(driver_->remove(tty)).ok());
+  EXPECT_TRUE(await(d.remove(tty)).ok());
 }
 
 // crun 1.8 refuses a hybrid cgroup node unless the unified mount is hidden
@@ -479,9 +479,7 @@ TEST_F(OciDriverTest, StartFollowsRuncsExecFifoWithoutRunningRunc) {
   fs::permissions(wrapper, fs::perms::owner_all);
   OciDriverOptions o = options("runc");
   o.runtime_binary = wrapper;
-  driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
-  driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
-  OciDriver& d = *driver_;
+  OciDriver& d = driver(o, "runc");
 
   std::string id = run_sh(kWaitForTerm);
   auto running = await(d.state(id));
@@ -537,10 +535,7 @@ TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndMonitorMemory) {
                                                         {"crun", "conmon"}}) {
     OciDriverOptions o = options(runtime);
     o.monitor_binary = monitor;
-    driver_ = std::make_unique<OciDriver>(io_.get_executor(), o);
-    driver_->on_exit([this](const std::string& id) { exits_.push_back(id); });
-    runtime_ = runtime;
-    OciDriver& d = *driver_;
+    OciDriver& d = driver(o, runtime);
     std::vector<double> ms, create_ms;
     std::vector<long> rss_kib, pss_kib;
     std::vector<std::string> ids;
@@ -582,64 +577,6 @@ TEST_F(OciDriverTest, DISABLED_MeasureCreateStartAndMonitorMemory) {
     for (const std::string& id : ids) ASSERT_TRUE(await_exit(id));
     for (const std::string& id : ids) ASSERT_TRUE(await(d.remove(id)).ok());
   }
-}
-
-TEST(RuntimeCommand, FindsTheUnifiedMountOfAHybridNode) {
-  const std::string hybrid =
-      "30 23 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-      "31 30 0:27 / /sys/fs/cgroup/unified rw shared:5 - cgroup2 cgroup2 rw\n"
-      "32 30 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
-  EXPECT_EQ(hybrid_unified_mount(hybrid), fs::path("/sys/fs/cgroup/unified"));
-  EXPECT_EQ(hybrid_unified_mount("31 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
-            std::nullopt);
-  EXPECT_EQ(hybrid_unified_mount("32 30 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw\n"),
-            std::nullopt);
-  EXPECT_FALSE(find_program("no-such-program-podagent").ok());
-}
-
-TEST(RuntimeCommand, WrapsCrunOnlyOnAHybridNode) {
-  const fs::path helper = PODAGENT_PRIVATE_MOUNTS_BINARY;
-  auto runc = runtime_command("runc", helper);
-  ASSERT_TRUE(runc.ok()) << runc.error().message;
-  EXPECT_EQ(*runc, std::vector<std::string>{find_program("runc")->string()});
-  auto crun = runtime_command("crun", helper);
-  ASSERT_TRUE(crun.ok()) << crun.error().message;
-  const std::string crun_path = find_program("crun")->string();
-  auto unified = hybrid_unified_mount(read_file("/proc/self/mountinfo"));
-  if (unified) {
-    EXPECT_EQ(*crun, (std::vector<std::string>{helper.string(), unified->string(), crun_path}));
-    auto missing = runtime_command("crun", "/nonexistent/podagent-private-mounts");
-    ASSERT_FALSE(missing.ok());
-    EXPECT_NE(missing.error().message.find("/nonexistent/podagent-private-mounts"), std::string::npos);
-  } else {
-    EXPECT_EQ(*crun, std::vector<std::string>{crun_path});
-  }
-}
-
-// The helper detaches the mount in its own namespace only, and execs the
-// program with its arguments; its own failures exit 125, a program that
-// cannot run 127.
-TEST(PrivateMounts, DetachesTheMountForTheProgramOnly) {
-  if (::geteuid() != 0) GTEST_SKIP() << "unshares a mount namespace: needs root";
-  char tmpl[] = "/tmp/podagent-private-mounts-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const fs::path dir = tmpl;
-  ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k"), 0);
-  const std::string helper = PODAGENT_PRIVATE_MOUNTS_BINARY;
-  auto status_of = [](const std::string& cmd) {
-    int st = std::system(cmd.c_str());
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  };
-  const std::string in_mounts = "grep -q ' " + dir.string() + " ' /proc/self/mountinfo";
-  EXPECT_EQ(status_of(helper + " " + dir.string() + " /bin/sh -c \"" + in_mounts + "\""), 1)
-      << "the program still sees the mount";
-  EXPECT_EQ(status_of(helper + " " + dir.string() + " /bin/sh -c 'exit 7'"), 7);
-  EXPECT_EQ(status_of(in_mounts), 0) << "the node lost the mount";
-  EXPECT_EQ(status_of(helper + " /nonexistent-mount /bin/true 2>/dev/null"), 125);
-  EXPECT_EQ(status_of(helper + " " + dir.string() + " /nonexistent-program 2>/dev/null"), 127);
-  EXPECT_EQ(status_of(helper + " 2>/dev/null"), 125);
-  ::umount2(dir.c_str(), MNT_DETACH);
-  fs::remove_all(dir);
 }
 
 }  // namespace
