@@ -339,11 +339,14 @@ OciDriver::OciDriver(asio::any_io_executor executor, OciDriverOptions options)
   for (fs::path* p :
        {&impl_->options.runtime_root, &impl_->options.exit_dir, &impl_->options.state_dir})
     if (!p->empty()) *p = fs::absolute(*p);
-  fs::path private_mounts = impl_->options.private_mounts_binary;
-  if (private_mounts.empty()) private_mounts = beside_this_program("podagent-private-mounts");
-  impl_->runtime = runtime_command(impl_->options.runtime_binary, private_mounts);
-  impl_->monitor = impl_->options.monitor_binary.empty() ? beside_this_program("podagent-monitor")
-                                                         : impl_->options.monitor_binary;
+  // The helpers not named in the options: beside the running program.
+  auto helper = [](const fs::path& named, const char* name) {
+    return named.empty() ? beside_this_program(name) : named;
+  };
+  impl_->runtime =
+      runtime_command(impl_->options.runtime_binary,
+                      helper(impl_->options.private_mounts_binary, "podagent-private-mounts"));
+  impl_->monitor = helper(impl_->options.monitor_binary, "podagent-monitor");
   if (impl_->options.runtime_binary.filename() == "runc")
     impl_->runc_root =
         impl_->options.runtime_root.empty() ? fs::path("/run/runc") : impl_->options.runtime_root;
@@ -380,7 +383,8 @@ Task<base::Result<int>> OciDriver::create(const std::string& id, const fs::path&
   ProcessSpec spec;
   spec.argv = impl_->monitor_argv(id, bundle, log_path, terminal, stdin_open);
   // conmon writes its "oom" file into its working directory as well as its
-  // persist dir: both are the container's own.
+  // persist dir (podagent-monitor into the persist dir only): both are the
+  // container's own.
   spec.cwd = dir;
   spec.env = {"_OCI_SYNCPIPE=3"};
   spec.pass_fds.push_back(std::move(sync_w));

@@ -23,7 +23,7 @@ std::filesystem::path beside_this_program(const std::string& name);
 // `mountinfo` is the text of /proc/self/mountinfo.
 std::optional<std::filesystem::path> hybrid_unified_mount(const std::string& mountinfo);
 
-// The command that the driver and conmon run as the OCI runtime `binary`:
+// The command that the driver and the monitor run as the OCI runtime `binary`:
 // a program and the arguments before the runtime's own. Normally the binary
 // itself (found in PATH). crun 1.8 refuses the hybrid cgroup layout
 // ("cgroups in hybrid mode not supported"), so on such a node crun runs
